@@ -1,0 +1,2 @@
+// A CSI node plugin exists only on Linux: mounts, /proc and unix sockets are the point.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

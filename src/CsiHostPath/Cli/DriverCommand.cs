@@ -1,0 +1,68 @@
+using System.CommandLine;
+using CsiHostPath.Options;
+
+namespace CsiHostPath.Cli;
+
+/// <summary>The command line: flags map one-to-one onto <see cref="DriverOptions"/>.</summary>
+public static class DriverCommand
+{
+    public static RootCommand Create(Func<DriverOptions, CancellationToken, Task<int>> run)
+    {
+        var endpoint = new Option<string>("--endpoint")
+        {
+            Description = "CSI endpoint: unix:///path/csi.sock or a bare path. A stale socket file there is removed.",
+            DefaultValueFactory = _ => "unix://" + DriverOptionsDefaults.Endpoint,
+        };
+        var nodeId = new Option<string>("--node-id")
+        {
+            Description = "This node's id, as Kubernetes names the node. Default: $NODE_NAME, else the host name.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } name ? name : Environment.MachineName,
+        };
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "Directory that holds every volume and its record.",
+            DefaultValueFactory = _ => DriverOptionsDefaults.DataDir,
+        };
+        var driverName = new Option<string>("--driver-name")
+        {
+            Description = "CSI driver name; StorageClasses name it as their provisioner.",
+            DefaultValueFactory = _ => DriverOptionsDefaults.DriverName,
+        };
+        var maxVolumes = new Option<long>("--max-volumes-per-node")
+        {
+            Description = "Most volumes that may be published on this node, reported to the scheduler (0: no limit).",
+        };
+        var defaultSize = new Option<long>("--default-volume-size")
+        {
+            Description = "Size in bytes of a volume created without a capacity range.",
+            DefaultValueFactory = _ => DriverOptionsDefaults.DefaultVolumeSizeBytes,
+        };
+        var logLevel = new Option<LogLevel>("--log-level")
+        {
+            Description = "Trace, Debug, Information, Warning or Error.",
+            DefaultValueFactory = _ => LogLevel.Information,
+        };
+
+        var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
+        {
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, logLevel,
+        };
+        root.SetAction((result, cancellationToken) => run(new DriverOptions
+        {
+            Endpoint = ParseEndpoint(result.GetValue(endpoint)!),
+            NodeId = result.GetValue(nodeId)!,
+            DataDir = Path.TrimEndingDirectorySeparator(result.GetValue(dataDir)!),
+            DriverName = result.GetValue(driverName)!,
+            MaxVolumesPerNode = result.GetValue(maxVolumes),
+            DefaultVolumeSizeBytes = result.GetValue(defaultSize),
+            LogLevel = result.GetValue(logLevel),
+        }, cancellationToken));
+        return root;
+    }
+
+    /// <summary>Accepts the forms kubelet and the sidecars use: unix:///abs/path, unix:/abs/path or a bare path.</summary>
+    public static string ParseEndpoint(string endpoint) =>
+        endpoint.StartsWith("unix://", StringComparison.Ordinal) ? endpoint["unix://".Length..]
+        : endpoint.StartsWith("unix:", StringComparison.Ordinal) ? endpoint["unix:".Length..]
+        : endpoint;
+}

@@ -1,0 +1,42 @@
+using CsiHostPath.Volumes;
+using Grpc.Core;
+using CsiCapability = Csi.V1.VolumeCapability;
+
+namespace CsiHostPath.Grpc;
+
+/// <summary>Between CSI's VolumeCapability message and the domain's <see cref="VolumeAccess"/>.</summary>
+internal static class CapabilityTranslation
+{
+    public static VolumeAccess ToAccess(CsiCapability capability, string field)
+    {
+        if (capability.AccessMode is null || capability.AccessMode.Mode == CsiCapability.Types.AccessMode.Types.Mode.Unknown)
+            throw RequestValidation.Invalid(field, "has no access_mode");
+        var mode = (AccessMode)(int)capability.AccessMode.Mode;
+        return capability.AccessTypeCase switch
+        {
+            CsiCapability.AccessTypeOneofCase.Mount => new VolumeAccess(
+                AccessType.Mount, mode, capability.Mount.FsType, [.. capability.Mount.MountFlags]),
+            CsiCapability.AccessTypeOneofCase.Block => new VolumeAccess(AccessType.Block, mode, "", []),
+            _ => throw RequestValidation.Invalid(field, "has neither mount nor block access_type"),
+        };
+    }
+
+    public static IReadOnlyList<VolumeAccess> ToAccesses(IEnumerable<CsiCapability> capabilities, string field)
+    {
+        var accesses = capabilities.Select(c => ToAccess(c, field)).ToList();
+        return accesses.Count > 0 ? accesses : throw RequestValidation.Invalid(field, "is required");
+    }
+
+    public static CsiCapability ToCapability(VolumeAccess access)
+    {
+        var capability = new CsiCapability
+        {
+            AccessMode = new CsiCapability.Types.AccessMode { Mode = (CsiCapability.Types.AccessMode.Types.Mode)(int)access.AccessMode },
+        };
+        if (access.AccessType == AccessType.Block)
+            capability.Block = new CsiCapability.Types.BlockVolume();
+        else
+            capability.Mount = new CsiCapability.Types.MountVolume { FsType = access.FsType, MountFlags = { access.MountFlags } };
+        return capability;
+    }
+}

@@ -1,0 +1,134 @@
+using Csi.V1;
+using CsiHostPath.Volumes;
+using Grpc.Core;
+using static CsiHostPath.Grpc.RequestValidation;
+using CapabilityType = Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
+using DomainCondition = CsiHostPath.Volumes.VolumeCondition;
+
+namespace CsiHostPath.Grpc;
+
+public sealed class ControllerService(VolumeManager volumes, VolumeHealth health, NodeTopology topology) : Controller.ControllerBase
+{
+    private static readonly CapabilityType[] Capabilities =
+    [
+        CapabilityType.CreateDeleteVolume,
+        CapabilityType.ListVolumes,
+        CapabilityType.GetCapacity,
+        CapabilityType.GetVolume,
+        CapabilityType.VolumeCondition,
+        CapabilityType.SingleNodeMultiWriter,
+    ];
+
+    public override Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
+    {
+        var name = RequireName(request.Name);
+        var accesses = CapabilityTranslation.ToAccesses(request.VolumeCapabilities, "volume_capabilities");
+        if (request.VolumeContentSource is not null)
+            throw Invalid("volume_content_source", "is not supported: this driver cannot create volumes from snapshots or other volumes");
+        var spec = new VolumeSpec(
+            name,
+            new Volumes.CapacityRange(request.CapacityRange?.RequiredBytes ?? 0, request.CapacityRange?.LimitBytes ?? 0),
+            accesses,
+            Map(request.Parameters),
+            request.AccessibilityRequirements?.Requisite.Select(t => (IReadOnlyDictionary<string, string>)t.Segments).ToList() ?? []);
+        var record = volumes.Create(spec);
+        return Task.FromResult(new CreateVolumeResponse { Volume = ToVolume(record) });
+    }
+
+    public override Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context)
+    {
+        volumes.Delete(RequireName(request.VolumeId));
+        return Task.FromResult(new DeleteVolumeResponse());
+    }
+
+    public override Task<ValidateVolumeCapabilitiesResponse> ValidateVolumeCapabilities(ValidateVolumeCapabilitiesRequest request, ServerCallContext context)
+    {
+        var volumeId = RequireName(request.VolumeId);
+        var accesses = CapabilityTranslation.ToAccesses(request.VolumeCapabilities, "volume_capabilities");
+        var record = volumes.Get(volumeId);
+        var refusal = accesses.Select(VolumeAccessPolicy.Refusal).FirstOrDefault(r => r is not null);
+        if (refusal is null && request.Parameters.Count > 0 && !request.Parameters.All(p => record.Parameters.TryGetValue(p.Key, out var v) && v == p.Value))
+            refusal = "parameters differ from those the volume was created with";
+        var response = new ValidateVolumeCapabilitiesResponse();
+        if (refusal is not null)
+        {
+            response.Message = refusal;
+            return Task.FromResult(response);
+        }
+        response.Confirmed = new ValidateVolumeCapabilitiesResponse.Types.Confirmed
+        {
+            VolumeCapabilities = { request.VolumeCapabilities },
+            VolumeContext = { request.VolumeContext },
+            Parameters = { request.Parameters },
+            MutableParameters = { request.MutableParameters },
+        };
+        return Task.FromResult(response);
+    }
+
+    public override Task<ListVolumesResponse> ListVolumes(ListVolumesRequest request, ServerCallContext context)
+    {
+        if (request.MaxEntries < 0)
+            throw Invalid("max_entries", "must not be negative");
+        var (page, nextToken) = volumes.List(request.MaxEntries, request.StartingToken);
+        var response = new ListVolumesResponse { NextToken = nextToken };
+        foreach (var record in page)
+        {
+            response.Entries.Add(new ListVolumesResponse.Types.Entry
+            {
+                Volume = ToVolume(record),
+                Status = new ListVolumesResponse.Types.VolumeStatus { VolumeCondition = ToCondition(health.Check(record)) },
+            });
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<ControllerGetVolumeResponse> ControllerGetVolume(ControllerGetVolumeRequest request, ServerCallContext context)
+    {
+        var record = volumes.Get(RequireName(request.VolumeId));
+        return Task.FromResult(new ControllerGetVolumeResponse
+        {
+            Volume = ToVolume(record),
+            Status = new ControllerGetVolumeResponse.Types.VolumeStatus { VolumeCondition = ToCondition(health.Check(record)) },
+        });
+    }
+
+    public override Task<GetCapacityResponse> GetCapacity(GetCapacityRequest request, ServerCallContext context)
+    {
+        foreach (var capability in request.VolumeCapabilities)
+        {
+            // A capability this driver cannot honour leaves no capacity for it, per GetCapacity's rules.
+            if (VolumeAccessPolicy.Refusal(CapabilityTranslation.ToAccess(capability, "volume_capabilities")) is not null)
+                return Task.FromResult(new GetCapacityResponse { AvailableCapacity = 0 });
+        }
+        if (request.AccessibleTopology is { } requested && !topology.SatisfiesRequisite([requested.Segments]))
+            return Task.FromResult(new GetCapacityResponse { AvailableCapacity = 0 });
+        return Task.FromResult(new GetCapacityResponse { AvailableCapacity = volumes.AvailableCapacity() });
+    }
+
+    public override Task<ControllerGetCapabilitiesResponse> ControllerGetCapabilities(ControllerGetCapabilitiesRequest request, ServerCallContext context)
+    {
+        var response = new ControllerGetCapabilitiesResponse();
+        foreach (var type in Capabilities)
+            response.Capabilities.Add(new ControllerServiceCapability { Rpc = new ControllerServiceCapability.Types.RPC { Type = type } });
+        return Task.FromResult(response);
+    }
+
+    private Volume ToVolume(VolumeRecord record)
+    {
+        var volume = new Volume
+        {
+            VolumeId = record.VolumeId,
+            CapacityBytes = record.CapacityBytes,
+            AccessibleTopology = { new Topology { Segments = { topology.Segments } } },
+        };
+        foreach (var (key, value) in record.Parameters)
+        {
+            if (!key.StartsWith(VolumeParameters.KubernetesPrefix, StringComparison.Ordinal))
+                volume.VolumeContext[key] = value;
+        }
+        return volume;
+    }
+
+    internal static Csi.V1.VolumeCondition ToCondition(DomainCondition condition) =>
+        new() { Abnormal = condition.Abnormal, Message = condition.Message };
+}

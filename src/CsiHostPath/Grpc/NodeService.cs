@@ -1,0 +1,63 @@
+using Csi.V1;
+using CsiHostPath.Options;
+using CsiHostPath.Volumes;
+using Grpc.Core;
+using static CsiHostPath.Grpc.RequestValidation;
+using CapabilityType = Csi.V1.NodeServiceCapability.Types.RPC.Types.Type;
+
+namespace CsiHostPath.Grpc;
+
+public sealed class NodeService(VolumePublisher publisher, NodeTopology topology, DriverOptions options) : Node.NodeBase
+{
+    private static readonly CapabilityType[] Capabilities =
+    [
+        CapabilityType.GetVolumeStats,
+        CapabilityType.VolumeCondition,
+        CapabilityType.SingleNodeMultiWriter,
+    ];
+
+    public override Task<NodePublishVolumeResponse> NodePublishVolume(NodePublishVolumeRequest request, ServerCallContext context)
+    {
+        var volumeId = RequireName(request.VolumeId);
+        var targetPath = RequireAbsolutePath(request.TargetPath);
+        var access = CapabilityTranslation.ToAccess(Require(request.VolumeCapability), "volume_capability");
+        publisher.Publish(volumeId, targetPath, access, request.Readonly);
+        return Task.FromResult(new NodePublishVolumeResponse());
+    }
+
+    public override Task<NodeUnpublishVolumeResponse> NodeUnpublishVolume(NodeUnpublishVolumeRequest request, ServerCallContext context)
+    {
+        publisher.Unpublish(RequireName(request.VolumeId), RequireAbsolutePath(request.TargetPath));
+        return Task.FromResult(new NodeUnpublishVolumeResponse());
+    }
+
+    public override Task<NodeGetVolumeStatsResponse> NodeGetVolumeStats(NodeGetVolumeStatsRequest request, ServerCallContext context)
+    {
+        var usage = publisher.Stats(RequireName(request.VolumeId), RequireAbsolutePath(request.VolumePath));
+        return Task.FromResult(new NodeGetVolumeStatsResponse
+        {
+            Usage =
+            {
+                new Csi.V1.VolumeUsage { Unit = Csi.V1.VolumeUsage.Types.Unit.Bytes, Total = usage.TotalBytes, Used = usage.UsedBytes, Available = usage.AvailableBytes },
+                new Csi.V1.VolumeUsage { Unit = Csi.V1.VolumeUsage.Types.Unit.Inodes, Total = usage.TotalInodes, Used = usage.UsedInodes, Available = usage.AvailableInodes },
+            },
+            VolumeCondition = ControllerService.ToCondition(usage.Condition),
+        });
+    }
+
+    public override Task<NodeGetCapabilitiesResponse> NodeGetCapabilities(NodeGetCapabilitiesRequest request, ServerCallContext context)
+    {
+        var response = new NodeGetCapabilitiesResponse();
+        foreach (var type in Capabilities)
+            response.Capabilities.Add(new NodeServiceCapability { Rpc = new NodeServiceCapability.Types.RPC { Type = type } });
+        return Task.FromResult(response);
+    }
+
+    public override Task<NodeGetInfoResponse> NodeGetInfo(NodeGetInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(new NodeGetInfoResponse
+        {
+            NodeId = options.NodeId,
+            MaxVolumesPerNode = options.MaxVolumesPerNode,
+            AccessibleTopology = new Topology { Segments = { topology.Segments } },
+        });
+}

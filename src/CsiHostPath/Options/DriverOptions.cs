@@ -1,0 +1,25 @@
+namespace CsiHostPath.Options;
+
+/// <summary>Everything the driver is told on its command line.</summary>
+public sealed class DriverOptions
+{
+    /// <summary>The unix socket gRPC listens on, as a bare path (the unix:// scheme is stripped by the parser).</summary>
+    public string Endpoint { get; set; } = DriverOptionsDefaults.Endpoint;
+
+    public string NodeId { get; set; } = "";
+
+    public string DataDir { get; set; } = DriverOptionsDefaults.DataDir;
+
+    public string DriverName { get; set; } = DriverOptionsDefaults.DriverName;
+
+    /// <summary>0 means no limit, as NodeGetInfo defines it.</summary>
+    public long MaxVolumesPerNode { get; set; }
+
+    /// <summary>The size given to a volume whose CreateVolume has no capacity_range.</summary>
+    public long DefaultVolumeSizeBytes { get; set; } = DriverOptionsDefaults.DefaultVolumeSizeBytes;
+
+    public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    /// <summary>The topology segment key whose value is this node's id; external-provisioner copies it into PV node affinity.</summary>
+    public string TopologyKey => $"topology.{DriverName}/node";
+}

@@ -1,0 +1,10 @@
+namespace CsiHostPath.Options;
+
+public static class DriverOptionsDefaults
+{
+    // Local defaults that need no set-up: a developer can start the driver with no flags at all.
+    public const string Endpoint = "/tmp/csi-hostpath/csi.sock";
+    public const string DataDir = "/tmp/csi-hostpath/data";
+    public const string DriverName = "hostpath.csihostpath.dev";
+    public const long DefaultVolumeSizeBytes = 1L << 30;
+}

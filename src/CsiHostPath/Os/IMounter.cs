@@ -1,0 +1,18 @@
+using CsiHostPath.Interop;
+
+namespace CsiHostPath.Os;
+
+/// <summary>Bind mounts and the kernel's mount table: the only mount operations the driver needs.</summary>
+public interface IMounter
+{
+    /// <summary>Bind-mounts the already-opened directory onto <paramref name="targetPath"/>.</summary>
+    void BindMount(SafeFdHandle source, string targetPath, MountFlags flags);
+
+    /// <summary>Unmounts the mount on <paramref name="targetPath"/>; false if nothing was mounted there.</summary>
+    bool Unmount(string targetPath);
+
+    /// <summary>The mount whose mount point is exactly <paramref name="path"/>, or null.</summary>
+    MountInfo? FindMount(string path);
+
+    IReadOnlyList<MountInfo> ListMounts();
+}

@@ -1,0 +1,7 @@
+namespace CsiHostPath.Volumes;
+
+public enum AccessType
+{
+    Mount,
+    Block,
+}

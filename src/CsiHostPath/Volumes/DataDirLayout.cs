@@ -1,0 +1,37 @@
+using CsiHostPath.Interop;
+using CsiHostPath.Options;
+using CsiHostPath.Os;
+
+namespace CsiHostPath.Volumes;
+
+/// <summary>
+/// Where things live under --data-dir:
+///   volumes/&lt;id&gt;/volume.json   the record
+///   volumes/&lt;id&gt;/data/         what pods see
+///   .staging/&lt;id&gt;/            a volume being created; renamed into volumes/ when complete
+///   .trash/&lt;id&gt;-&lt;n&gt;/          a volume being removed; renamed out of volumes/ first
+/// Both renames are atomic, so a crash leaves a volume either wholly present or wholly absent.
+/// </summary>
+public sealed class DataDirLayout(DriverOptions options)
+{
+    public const string RecordFileName = "volume.json";
+    public const string DataDirName = "data";
+    public const string VolumesDirName = "volumes";
+
+    public string Root { get; } = options.DataDir;
+
+    public string VolumesDir => Path.Combine(Root, VolumesDirName);
+
+    public string StagingDir => Path.Combine(Root, ".staging");
+
+    public string TrashDir => Path.Combine(Root, ".trash");
+
+    public string VolumeDir(string volumeId) => Path.Combine(VolumesDir, volumeId);
+
+    public string RecordPath(string volumeId) => Path.Combine(VolumesDir, volumeId, RecordFileName);
+
+    public string DataPath(string volumeId) => Path.Combine(VolumesDir, volumeId, DataDirName);
+
+    /// <summary>Opens the volume's data directory, refusing it if it or any directory above it within the data dir is a symlink.</summary>
+    public SafeFdHandle OpenData(string volumeId) => SafeDirectory.OpenBeneath(Root, VolumesDirName, volumeId, DataDirName);
+}

@@ -1,0 +1,34 @@
+namespace CsiHostPath.Volumes;
+
+// The domain's failures. Each names a CSI condition; Grpc/ErrorMappingInterceptor turns them into status codes.
+
+/// <summary>A field's value is not one this driver accepts (INVALID_ARGUMENT).</summary>
+public sealed class InvalidVolumeArgumentException(string field, string message) : Exception($"{field}: {message}")
+{
+    public string Field { get; } = field;
+}
+
+public sealed class VolumeNotFoundException(string volumeId, string? detail = null)
+    : Exception($"volume {volumeId} does not exist{(detail is null ? "" : ": " + detail)}");
+
+/// <summary>A volume of that name exists but differs, or a target is published differently (ALREADY_EXISTS).</summary>
+public sealed class VolumeConflictException(string message) : Exception(message);
+
+/// <summary>The volume is in a state that forbids the call: published, or asked for more than it supports (FAILED_PRECONDITION).</summary>
+public sealed class VolumePreconditionException(string message) : Exception(message);
+
+/// <summary>The capacity range cannot be honoured (OUT_OF_RANGE).</summary>
+public sealed class CapacityOutOfRangeException(string message) : Exception(message);
+
+/// <summary>No room for the volume on this node, or not on this node at all (RESOURCE_EXHAUSTED).</summary>
+public sealed class InsufficientCapacityException(string message) : Exception(message);
+
+/// <summary>Another call on the same volume is in flight (ABORTED).</summary>
+public sealed class OperationPendingException(string volumeId)
+    : Exception($"an operation on volume {volumeId} is already in progress; retry later");
+
+/// <summary>A ListVolumes starting_token this driver did not issue (ABORTED).</summary>
+public sealed class InvalidPageTokenException(string token) : Exception($"starting_token '{token}' was not issued by this driver");
+
+/// <summary>The data directory cannot be used at the moment (UNAVAILABLE).</summary>
+public sealed class DataDirUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

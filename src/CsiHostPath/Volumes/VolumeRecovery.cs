@@ -1,0 +1,34 @@
+using CsiHostPath.Os;
+
+namespace CsiHostPath.Volumes;
+
+/// <summary>Start-up: rebuilds the index from disk and reconciles recorded publications with the kernel's mount table.</summary>
+public sealed partial class VolumeRecovery(IVolumeStore store, VolumeIndex index, IMounter mounter, ILogger<VolumeRecovery> logger)
+{
+    public void Run()
+    {
+        store.Initialize();
+        var mounted = mounter.ListMounts().Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
+        foreach (var record in store.LoadAll())
+        {
+            var current = record;
+            foreach (var publication in record.Publications.Where(p => !mounted.Contains(p.TargetPath)))
+            {
+                // Recorded before mounting and never acknowledged, or unmounted while the driver was down
+                // (a node reboot): either way kubelet publishes again if a pod still needs it.
+                LogStalePublication(record.VolumeId, publication.TargetPath);
+                current = current.WithoutPublication(publication.TargetPath);
+            }
+            if (!ReferenceEquals(current, record))
+                store.Update(current);
+            index.Put(current);
+        }
+        LogRecovered(index.Count);
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Dropping publication of {VolumeId} at {TargetPath}: nothing is mounted there")]
+    private partial void LogStalePublication(string volumeId, string targetPath);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Loaded {VolumeCount} volumes")]
+    private partial void LogRecovered(int volumeCount);
+}

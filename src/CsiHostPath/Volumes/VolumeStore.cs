@@ -1,0 +1,125 @@
+using System.Text.Json;
+using CsiHostPath.Os;
+
+namespace CsiHostPath.Volumes;
+
+/// <summary>One directory per volume under <see cref="DataDirLayout"/>, its record written atomically beside the data.</summary>
+public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStore> logger) : IVolumeStore
+{
+    // Only root may enter the driver's own directories; pods reach their data through the bind mount alone.
+    private const UnixFileMode PrivateDir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    // Pods run as any uid; fsGroup (CSIDriver fsGroupPolicy: File) narrows this when the pod sets one.
+    private const UnixFileMode VolumeDataDir = (UnixFileMode)0b111_111_111;
+
+    private long _trashCounter;
+
+    public void Initialize()
+    {
+        foreach (var dir in new[] { layout.Root, layout.VolumesDir, layout.StagingDir, layout.TrashDir })
+        {
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, PrivateDir);
+        }
+        foreach (var leftover in Directory.EnumerateFileSystemEntries(layout.StagingDir))
+        {
+            LogDiscardedStaging(leftover);
+            DirectoryTree.Remove(leftover);
+        }
+        foreach (var leftover in Directory.EnumerateFileSystemEntries(layout.TrashDir))
+        {
+            LogFinishingDelete(leftover);
+            DirectoryTree.Remove(leftover);
+        }
+    }
+
+    public IReadOnlyList<VolumeRecord> LoadAll()
+    {
+        var records = new List<VolumeRecord>();
+        foreach (var dir in Directory.EnumerateDirectories(layout.VolumesDir))
+        {
+            string id = Path.GetFileName(dir);
+            string tmp = layout.RecordPath(id) + AtomicFile.TempSuffix;
+            if (File.Exists(tmp))
+                File.Delete(tmp);
+            records.Add(Load(id));
+        }
+        return records;
+    }
+
+    private VolumeRecord Load(string volumeId)
+    {
+        string damage;
+        try
+        {
+            var record = JsonSerializer.Deserialize(File.ReadAllBytes(layout.RecordPath(volumeId)), VolumeJsonContext.Default.VolumeRecord);
+            if (record is not null && record.VolumeId == volumeId)
+                return record;
+            damage = "its record names another volume or is empty";
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            damage = $"its record {layout.RecordPath(volumeId)} cannot be read: {e.Message}";
+        }
+        LogDamagedRecord(volumeId, damage);
+        return new VolumeRecord
+        {
+            VolumeId = volumeId,
+            Name = "",
+            CapacityBytes = 0,
+            Parameters = new Dictionary<string, string>(),
+            CreatedAt = DateTimeOffset.MinValue,
+            Damage = damage,
+        };
+    }
+
+    public void Create(VolumeRecord record)
+    {
+        string staging = Path.Combine(layout.StagingDir, record.VolumeId);
+        DirectoryTree.Remove(staging);
+        Directory.CreateDirectory(staging, PrivateDir);
+        try
+        {
+            string data = Path.Combine(staging, DataDirLayout.DataDirName);
+            Directory.CreateDirectory(data);
+            File.SetUnixFileMode(data, VolumeDataDir);
+            AtomicFile.Write(Path.Combine(staging, DataDirLayout.RecordFileName), Serialize(record));
+            // The commit point: before this rename the volume does not exist, after it, it is complete.
+            Directory.Move(staging, layout.VolumeDir(record.VolumeId));
+        }
+        catch
+        {
+            DirectoryTree.Remove(staging);
+            throw;
+        }
+        AtomicFile.SyncDirectory(layout.VolumesDir);
+    }
+
+    public void Update(VolumeRecord record) => AtomicFile.Write(layout.RecordPath(record.VolumeId), Serialize(record));
+
+    public void Delete(string volumeId)
+    {
+        string dir = layout.VolumeDir(volumeId);
+        if (!Directory.Exists(dir))
+            return;
+        string trash = Path.Combine(layout.TrashDir, $"{volumeId}-{Interlocked.Increment(ref _trashCounter)}-{Environment.TickCount64}");
+        // The commit point: once out of volumes/ the volume is gone; a crash mid-removal is finished at start-up.
+        Directory.Move(dir, trash);
+        AtomicFile.SyncDirectory(layout.VolumesDir);
+        DirectoryTree.Remove(trash);
+    }
+
+    public string DataPath(string volumeId) => layout.DataPath(volumeId);
+
+    private static byte[] Serialize(VolumeRecord record) =>
+        JsonSerializer.SerializeToUtf8Bytes(record, VolumeJsonContext.Default.VolumeRecord);
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Discarding the half-created volume {Path}")]
+    private partial void LogDiscardedStaging(string path);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Finishing the removal of {Path}")]
+    private partial void LogFinishingDelete(string path);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Volume {VolumeId} is damaged: {Damage}")]
+    private partial void LogDamagedRecord(string volumeId, string damage);
+}
