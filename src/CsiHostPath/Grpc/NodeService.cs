@@ -33,7 +33,11 @@ public sealed class NodeService(VolumePublisher publisher, NodeTopology topology
 
     public override Task<NodeGetVolumeStatsResponse> NodeGetVolumeStats(NodeGetVolumeStatsRequest request, ServerCallContext context)
     {
-        var usage = publisher.Stats(RequireName(request.VolumeId), RequireAbsolutePath(request.VolumePath));
+        // A volume_path that is not even absolute cannot be where the volume is published: NOT_FOUND, as the spec's table says.
+        var volumeId = RequireName(request.VolumeId);
+        if (request.VolumePath.Length == 0)
+            throw Invalid("volume_path", "is required");
+        var usage = publisher.Stats(volumeId, request.VolumePath);
         return Task.FromResult(new NodeGetVolumeStatsResponse
         {
             Usage =
