@@ -1,0 +1,47 @@
+using System.Net.Sockets;
+using Csi.V1;
+using Grpc.Net.Client;
+
+namespace CsiHostPath.Testing;
+
+/// <summary>gRPC clients for the three CSI services over one unix socket, as kubelet and the sidecars connect.</summary>
+public sealed class CsiClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public CsiClient(string socketPath)
+    {
+        SocketPath = socketPath;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
+        Identity = new Identity.IdentityClient(_channel);
+        Controller = new Controller.ControllerClient(_channel);
+        Node = new Node.NodeClient(_channel);
+    }
+
+    public string SocketPath { get; }
+
+    public Identity.IdentityClient Identity { get; }
+
+    public Controller.ControllerClient Controller { get; }
+
+    public Node.NodeClient Node { get; }
+
+    public void Dispose() => _channel.Dispose();
+}

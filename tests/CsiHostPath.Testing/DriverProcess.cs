@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace CsiHostPath.Testing;
+
+/// <summary>
+/// The real csi-hostpath executable, started in a <see cref="TempRoot"/> with its socket and data dir there.
+/// Tests talk to it through <see cref="Client"/> and can kill -9 and restart it.
+/// </summary>
+public sealed class DriverProcess : IAsyncDisposable
+{
+    public const string NodeId = "test-node";
+    public const string DriverName = "hostpath.csihostpath.dev";
+    public const string TopologyKey = "topology." + DriverName + "/node";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly string[] _extraArgs;
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process? _process;
+
+    private DriverProcess(TempRoot root, string[] extraArgs)
+    {
+        Root = root;
+        _extraArgs = extraArgs;
+        SocketPath = root.Combine("csi.sock");
+        DataDir = root.Combine("data");
+    }
+
+    public TempRoot Root { get; }
+
+    public string SocketPath { get; }
+
+    public string DataDir { get; }
+
+    public CsiClient Client { get; private set; } = null!;
+
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("the driver is not running");
+
+    /// <summary>Everything the driver wrote to stdout and stderr, for a failing test's message.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<DriverProcess> StartAsync(TempRoot root, params string[] extraArgs)
+    {
+        var driver = new DriverProcess(root, extraArgs);
+        await driver.StartAsync();
+        return driver;
+    }
+
+    /// <summary>The driver executable built beside the tests: $CSI_HOSTPATH_BIN, else src/CsiHostPath's output of the same configuration.</summary>
+    public static string ExecutablePath
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("CSI_HOSTPATH_BIN") is { Length: > 0 } configured)
+                return configured;
+            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+            string framework = testOutput.Name;
+            string configuration = testOutput.Parent!.Name;
+            var dir = testOutput;
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CsiHostPath.sln")))
+                dir = dir.Parent;
+            if (dir is null)
+                throw new FileNotFoundException("cannot find CsiHostPath.sln above " + AppContext.BaseDirectory + "; set CSI_HOSTPATH_BIN");
+            return Path.Combine(dir.FullName, "src", "CsiHostPath", "bin", configuration, framework, "csi-hostpath");
+        }
+    }
+
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo(ExecutablePath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "--endpoint", "unix://" + SocketPath, "--data-dir", DataDir, "--node-id", NodeId, "--log-level", "Debug" })
+            start.ArgumentList.Add(arg);
+        foreach (var arg in _extraArgs)
+            start.ArgumentList.Add(arg);
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilServingAsync();
+        Client?.Dispose();
+        Client = new CsiClient(SocketPath);
+    }
+
+    private async Task WaitUntilServingAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < StartTimeout)
+        {
+            if (_process!.HasExited)
+                throw new InvalidOperationException($"csi-hostpath exited with {_process.ExitCode}:\n{Output}");
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath));
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(10);
+            }
+        }
+        throw new TimeoutException($"csi-hostpath did not listen on {SocketPath} within {StartTimeout}:\n{Output}");
+    }
+
+    /// <summary>SIGKILL, as a node's OOM killer or a crash would: no clean-up runs.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as kubelet stops a container; returns the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return _process?.ExitCode ?? 0;
+        _ = Interop.Kill(_process.Id, 15);
+        await _process.WaitForExitAsync();
+        return _process.ExitCode;
+    }
+
+    public async Task RestartAfterKillAsync()
+    {
+        await KillAsync();
+        await StartAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        await KillAsync();
+        _process?.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace CsiHostPath.Testing;
+
+/// <summary>Reads the kernel's mount table, and detaches what a test left mounted.</summary>
+public static partial class Mounts
+{
+    /// <summary>Mount points at or beneath <paramref name="root"/>, deepest (most recent) last.</summary>
+    public static IReadOnlyList<string> Beneath(string root)
+    {
+        var result = new List<string>();
+        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        {
+            var fields = line.Split(' ');
+            var mountPoint = Unescape(fields[4]);
+            if (mountPoint == root || mountPoint.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
+                result.Add(mountPoint);
+        }
+        return result;
+    }
+
+    public static bool IsMountPoint(string path) => Beneath(path).Contains(path);
+
+    public static bool IsReadOnlyMount(string path)
+    {
+        string? options = null;
+        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        {
+            var fields = line.Split(' ');
+            if (Unescape(fields[4]) == path)
+                options = fields[5];
+        }
+        return options?.Split(',').Contains("ro") ?? throw new InvalidOperationException($"{path} is not a mount point");
+    }
+
+    public static void DetachAllBeneath(string root)
+    {
+        foreach (var mountPoint in Beneath(root).Reverse())
+            _ = Umount2(mountPoint, 2 /* MNT_DETACH */);
+    }
+
+    private static string Unescape(string field) =>
+        field.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\");
+
+    [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Umount2(string target, int flags);
+}

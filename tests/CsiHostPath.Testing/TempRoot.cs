@@ -1,0 +1,30 @@
+namespace CsiHostPath.Testing;
+
+/// <summary>
+/// A fresh directory under /tmp, short enough for a unix socket path (108 bytes), removed at the end
+/// after every mount beneath it has been detached.
+/// </summary>
+public sealed class TempRoot : IDisposable
+{
+    public TempRoot(string prefix = "chp")
+    {
+        Path = Directory.CreateTempSubdirectory(prefix + "-").FullName;
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        Mounts.DetachAllBeneath(Path);
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory must not hide the test's own result; the next run uses a new name.
+        }
+    }
+}
