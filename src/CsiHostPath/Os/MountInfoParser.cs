@@ -26,8 +26,10 @@ public static class MountInfoParser
     {
         mount = null!;
         var fields = line.Split(' ');
+        if (fields.Length < 10)
+            return false;
         int separator = Array.IndexOf(fields, "-", 6);
-        if (fields.Length < 7 || separator < 0 || fields.Length < separator + 3)
+        if (separator < 0 || fields.Length < separator + 3)
             return false;
         if (!int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int id)
             || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int parent))

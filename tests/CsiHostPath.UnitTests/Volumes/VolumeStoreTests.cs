@@ -1,0 +1,126 @@
+using CsiHostPath.Options;
+using CsiHostPath.Volumes;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CsiHostPath.UnitTests.Volumes;
+
+public sealed class VolumeStoreTests : IDisposable
+{
+    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("chp-store-");
+    private readonly DataDirLayout _layout;
+
+    public VolumeStoreTests()
+    {
+        _layout = new DataDirLayout(new DriverOptions { DataDir = Path.Combine(_root.FullName, "data") });
+    }
+
+    public void Dispose() => _root.Delete(recursive: true);
+
+    private VolumeStore NewStore()
+    {
+        var store = new VolumeStore(_layout, NullLogger<VolumeStore>.Instance);
+        store.Initialize();
+        return store;
+    }
+
+    private static VolumeRecord Record(string name) => new()
+    {
+        VolumeId = VolumeId.FromName(name),
+        Name = name,
+        CapacityBytes = 4096,
+        Parameters = new Dictionary<string, string> { [VolumeParameters.PvcName] = "claim" },
+        CreatedAt = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero),
+        Publications = [new Publication("/target", true, AccessMode.SingleNodeWriter, ["noexec"])],
+    };
+
+    [Fact]
+    public void Create_ThenReopen_LoadsTheSameRecord()
+    {
+        var record = Record("pv-1");
+        NewStore().Create(record);
+
+        var loaded = Assert.Single(NewStore().LoadAll());
+
+        Assert.Equal(record.VolumeId, loaded.VolumeId);
+        Assert.Equal(record.Name, loaded.Name);
+        Assert.Equal(record.CapacityBytes, loaded.CapacityBytes);
+        Assert.Equal(record.Parameters, loaded.Parameters);
+        Assert.Equal(record.CreatedAt, loaded.CreatedAt);
+        Assert.Equal(record.Publications.Single().TargetPath, loaded.Publications.Single().TargetPath);
+        Assert.Equal(record.Publications.Single().MountFlags, loaded.Publications.Single().MountFlags);
+        Assert.True(Directory.Exists(_layout.DataPath(record.VolumeId)));
+    }
+
+    [Fact]
+    public void Initialize_AfterCrashMidCreateAndMidDelete_DiscardsAndFinishesThem()
+    {
+        var store = NewStore();
+        string halfCreated = Path.Combine(_layout.StagingDir, "abc", "data");
+        string halfDeleted = Path.Combine(_layout.TrashDir, "def-1-1", "data", "nested");
+        Directory.CreateDirectory(halfCreated);
+        Directory.CreateDirectory(halfDeleted);
+
+        Assert.Empty(NewStore().LoadAll());
+
+        Assert.Empty(Directory.GetFileSystemEntries(_layout.StagingDir));
+        Assert.Empty(Directory.GetFileSystemEntries(_layout.TrashDir));
+    }
+
+    [Fact]
+    public void LoadAll_TruncatedRecord_MarksOnlyThatVolumeDamaged()
+    {
+        var store = NewStore();
+        store.Create(Record("good"));
+        var bad = Record("bad");
+        store.Create(bad);
+        File.WriteAllText(_layout.RecordPath(bad.VolumeId), "{\"volumeId\": \"" + bad.VolumeId[..10]);
+
+        var loaded = NewStore().LoadAll().ToDictionary(r => r.Name.Length > 0 ? r.Name : r.VolumeId);
+
+        Assert.Null(loaded["good"].Damage);
+        Assert.NotNull(loaded[bad.VolumeId].Damage);
+    }
+
+    [Fact]
+    public void LoadAll_LeftoverTempRecord_IsRemovedAndTheRecordKept()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        store.Create(record);
+        File.WriteAllText(_layout.RecordPath(record.VolumeId) + ".tmp", "{half");
+
+        Assert.Equal("pv", Assert.Single(NewStore().LoadAll()).Name);
+        Assert.False(File.Exists(_layout.RecordPath(record.VolumeId) + ".tmp"));
+    }
+
+    [Fact]
+    public void Delete_RemovesDataAndRecord_AndIsIdempotent()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        store.Create(record);
+        File.WriteAllText(Path.Combine(_layout.DataPath(record.VolumeId), "file"), "x");
+
+        store.Delete(record.VolumeId);
+        store.Delete(record.VolumeId);
+
+        Assert.False(Directory.Exists(_layout.VolumeDir(record.VolumeId)));
+        Assert.Empty(store.LoadAll());
+    }
+
+    [Fact]
+    public void Delete_SymlinkInsideVolume_RemovesTheLinkNotItsTarget()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        store.Create(record);
+        string outside = Path.Combine(_root.FullName, "outside");
+        Directory.CreateDirectory(outside);
+        File.WriteAllText(Path.Combine(outside, "keep"), "keep");
+        Directory.CreateSymbolicLink(Path.Combine(_layout.DataPath(record.VolumeId), "escape"), outside);
+
+        store.Delete(record.VolumeId);
+
+        Assert.Equal("keep", File.ReadAllText(Path.Combine(outside, "keep")));
+    }
+}
