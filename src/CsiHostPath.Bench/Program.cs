@@ -1,0 +1,3 @@
+using CsiHostPath.Bench.Cli;
+
+return await BenchCommand.Create().Parse(args).InvokeAsync();

@@ -1,0 +1,34 @@
+namespace CsiHostPath.Bench.Runs;
+
+public enum BenchMode
+{
+    /// <summary>CreateVolume → [NodeStage] → NodePublish → NodeUnpublish → [NodeUnstage] → DeleteVolume.</summary>
+    Lifecycle,
+
+    /// <summary>CreateVolume → DeleteVolume, the controller alone.</summary>
+    CreateDelete,
+}
+
+public sealed record BenchOptions
+{
+    public required string Endpoint { get; init; }
+
+    public BenchMode Mode { get; init; } = BenchMode.Lifecycle;
+
+    public int Concurrency { get; init; } = 8;
+
+    public int Count { get; init; } = 100;
+
+    public long SizeBytes { get; init; } = 1 << 20;
+
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Volumes to create (or find, on a second run) before the measured run.</summary>
+    public int Prefill { get; init; }
+
+    /// <summary>The driver's pid, to read its resident memory before and after.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>Where target and staging directories go, as kubelet's pods directory; a fresh directory is made beneath it.</summary>
+    public string WorkDir { get; init; } = Path.GetTempPath();
+}

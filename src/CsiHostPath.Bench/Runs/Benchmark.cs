@@ -1,0 +1,76 @@
+using CsiHostPath.Bench.Csi;
+using CsiHostPath.Bench.Output;
+using CsiHostPath.Bench.Stats;
+
+namespace CsiHostPath.Bench.Runs;
+
+/// <summary>
+/// One benchmark run: discover the driver, optionally populate it, warm up (one untimed item per client, so that
+/// connection set-up and JIT are not in the figures), run the timed items, and read the driver's memory around it all.
+/// </summary>
+public static class Benchmark
+{
+    public static async Task<BenchReport> RunAsync(BenchOptions options)
+    {
+        long? rssBefore = options.Pid is { } pid ? ProcessMemory.RssKiB(pid) : null;
+        string runId = Guid.NewGuid().ToString("N")[..8];
+        string socketPath = CsiConnection.SocketPathOf(options.Endpoint);
+        var clients = Enumerable.Range(0, options.Concurrency).Select(_ => new CsiConnection(socketPath)).ToList();
+        string workDir = WorkDirectory.Create(options.WorkDir, runId);
+        try
+        {
+            var stats = new RpcStats();
+            var plugin = await PluginFacts.DiscoverAsync(clients[0], stats);
+            var prefill = options.Prefill > 0 ? await PrefillAsync(options, plugin, clients, workDir) : null;
+
+            var warmUp = new VolumeWorkload(options, plugin, new RpcStats(), workDir);
+            await ConcurrentRunner.RunAsync(clients, clients.Count, (client, i) => Item(warmUp, options.Mode, client, $"bench-{runId}-warmup-{i}"));
+
+            var workload = new VolumeWorkload(options, plugin, stats, workDir);
+            var result = await ConcurrentRunner.RunAsync(clients, options.Count, (client, i) => Item(workload, options.Mode, client, $"bench-{runId}-{i}"));
+            var memory = options.Pid is { } driverPid ? new MemoryReport(driverPid, rssBefore!.Value, ProcessMemory.RssKiB(driverPid)) : null;
+
+            var rpcs = stats.Report();
+            return new BenchReport(
+                options.Mode == BenchMode.Lifecycle ? "lifecycle" : "create-delete",
+                options.Endpoint,
+                plugin.ToReport(),
+                options.Concurrency,
+                options.Count,
+                options.SizeBytes,
+                result.Succeeded,
+                result.Failed,
+                result.Elapsed.TotalSeconds,
+                result.Succeeded / result.Elapsed.TotalSeconds,
+                rpcs,
+                SumErrors(rpcs),
+                memory,
+                prefill);
+        }
+        finally
+        {
+            foreach (var client in clients)
+                client.Dispose();
+            WorkDirectory.RemoveIfEmpty(workDir);
+        }
+    }
+
+    /// <summary>Prefilled volumes have fixed names, so a second run with the same count finds them instead of adding more.</summary>
+    private static async Task<PrefillReport> PrefillAsync(BenchOptions options, PluginFacts plugin, IReadOnlyList<CsiConnection> clients, string workDir)
+    {
+        var stats = new RpcStats();
+        var workload = new VolumeWorkload(options, plugin, stats, workDir);
+        var created = await ConcurrentRunner.RunAsync(clients, options.Prefill, (client, i) => workload.CreateAsync(client, $"bench-prefill-{i}"));
+        var (pages, entries, elapsed) = await ListVolumesWalk.RunAsync(clients[0], stats);
+        return new PrefillReport(options.Prefill, created.Failed, created.Elapsed.TotalSeconds,
+            ListVolumesWalk.PageSize, pages, entries, elapsed.TotalMilliseconds, stats.Report());
+    }
+
+    private static Task Item(VolumeWorkload workload, BenchMode mode, CsiConnection client, string name) =>
+        mode == BenchMode.Lifecycle ? workload.LifecycleAsync(client, name) : workload.CreateDeleteAsync(client, name);
+
+    private static Dictionary<string, int> SumErrors(IEnumerable<RpcReport> rpcs) =>
+        rpcs.SelectMany(r => r.ErrorsByCode)
+            .GroupBy(e => e.Key)
+            .ToDictionary(g => g.Key, g => g.Sum(e => e.Value));
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using CsiHostPath.Bench.Output;
+
+namespace CsiHostPath.Bench.Startup;
+
+/// <summary>
+/// Spawns a driver and times how long its socket takes to accept a connection: what kubelet's plugin watcher
+/// and the sidecars wait for after a node boots or the DaemonSet rolls.
+/// </summary>
+public static class StartupProbe
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    public static async Task<StartupReport> RunAsync(string driver, IReadOnlyList<string> driverArgs, string socketPath, int runs)
+    {
+        var times = new List<double>();
+        for (int run = 0; run < runs; run++)
+            times.Add((await TimeOneStartAsync(driver, driverArgs, socketPath)).TotalMilliseconds);
+        var sorted = times.Order().ToList();
+        return new StartupReport(driver, runs, sorted[(sorted.Count - 1) / 2], sorted[0], sorted[^1], times);
+    }
+
+    private static async Task<TimeSpan> TimeOneStartAsync(string driver, IReadOnlyList<string> driverArgs, string socketPath)
+    {
+        var start = new ProcessStartInfo(driver) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in driverArgs)
+            start.ArgumentList.Add(arg);
+        var elapsed = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {driver}");
+        // Drained so that a chatty driver never blocks on a full pipe; what it says is not part of the measurement.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            while (!CanConnect(socketPath))
+            {
+                if (process.HasExited)
+                    throw new InvalidOperationException($"{driver} exited with {process.ExitCode} before listening on {socketPath}");
+                if (elapsed.Elapsed > Deadline)
+                    throw new TimeoutException($"{driver} did not listen on {socketPath} within {Deadline}");
+                Thread.Sleep(1);
+            }
+            return elapsed.Elapsed;
+        }
+        finally
+        {
+            // SIGKILL, not a graceful stop: the next start must then also clear the stale socket, as after a node crash.
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static bool CanConnect(string socketPath)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
