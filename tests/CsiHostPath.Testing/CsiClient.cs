@@ -33,6 +33,7 @@ public sealed class CsiClient : IDisposable
         Identity = new Identity.IdentityClient(_channel);
         Controller = new Controller.ControllerClient(_channel);
         Node = new Node.NodeClient(_channel);
+        GroupController = new GroupController.GroupControllerClient(_channel);
     }
 
     public string SocketPath { get; }
@@ -42,6 +43,8 @@ public sealed class CsiClient : IDisposable
     public Controller.ControllerClient Controller { get; }
 
     public Node.NodeClient Node { get; }
+
+    public GroupController.GroupControllerClient GroupController { get; }
 
     public void Dispose() => _channel.Dispose();
 }

@@ -11,6 +11,12 @@ public sealed class TempRoot : IDisposable
         Path = Directory.CreateTempSubdirectory(prefix + "-").FullName;
     }
 
+    /// <summary>A fresh directory under <paramref name="parent"/> instead of /tmp, for tests that must put their files somewhere given.</summary>
+    public TempRoot(string prefix, string parent)
+    {
+        Path = Directory.CreateDirectory(System.IO.Path.Combine(parent, prefix + "-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+    }
+
     public string Path { get; }
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
