@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Text.Json;
+using CsiHostPath.Bench.Cli;
+using CsiHostPath.Testing;
+
+namespace CsiHostPath.BenchTests;
+
+/// <summary>The bench's command line, run in-process against the real driver over its socket, with a small N.</summary>
+public sealed class BenchCommandTests : IAsyncLifetime
+{
+    private readonly TempRoot _root = new("chb");
+    private DriverProcess _driver = null!;
+
+    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root);
+
+    public async Task DisposeAsync()
+    {
+        await _driver.DisposeAsync();
+        _root.Dispose();
+    }
+
+    [Theory]
+    [InlineData("lifecycle", new[] { "CreateVolume", "NodePublishVolume", "NodeUnpublishVolume", "DeleteVolume" })]
+    [InlineData("create-delete", new[] { "CreateVolume", "DeleteVolume" })]
+    public async Task Run_EachMode_ReportsEveryItemAndNoErrors(string mode, string[] timedRpcs)
+    {
+        using var report = await RunJsonAsync("--mode", mode, "--count", "5", "--concurrency", "2");
+
+        var root = report.RootElement;
+        Assert.Equal(mode, root.GetProperty("mode").GetString());
+        Assert.Equal(5, root.GetProperty("succeeded").GetInt32());
+        Assert.Equal(0, root.GetProperty("failed").GetInt32());
+        Assert.Empty(root.GetProperty("errorsByCode").EnumerateObject());
+        Assert.Equal(DriverProcess.NodeId, root.GetProperty("plugin").GetProperty("nodeId").GetString());
+        var calls = root.GetProperty("rpcs").EnumerateArray().ToDictionary(r => r.GetProperty("rpc").GetString()!, r => r);
+        foreach (var rpc in timedRpcs)
+        {
+            Assert.Equal(5, calls[rpc].GetProperty("calls").GetInt32());
+            Assert.Equal(0, calls[rpc].GetProperty("errors").GetInt32());
+        }
+        Assert.Empty(Mounts.Beneath(_root.Path));
+    }
+
+    [Fact]
+    public async Task Run_WithPrefillAndPid_ListsPrefilledVolumesAndReadsDriverMemory()
+    {
+        using var report = await RunJsonAsync("--count", "2", "--concurrency", "2", "--prefill", "5", "--pid", _driver.Pid.ToString());
+
+        var prefill = report.RootElement.GetProperty("prefill");
+        Assert.Equal(0, prefill.GetProperty("failed").GetInt32());
+        Assert.Equal(5, prefill.GetProperty("listEntries").GetInt32());
+        Assert.True(report.RootElement.GetProperty("memory").GetProperty("rssAfterKiB").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task Startup_RealDriver_TimesEveryRun()
+    {
+        await _driver.StopAsync();
+        string socket = _root.Combine("startup.sock");
+
+        var (exitCode, output, error) = await InvokeAsync("startup", "--driver", DriverProcess.ExecutablePath, "--socket", socket, "--runs", "2", "--json",
+            "--", "--endpoint", socket, "--data-dir", _driver.DataDir, "--node-id", DriverProcess.NodeId);
+
+        Assert.True(exitCode == 0, error);
+        using var report = JsonDocument.Parse(output);
+        Assert.Equal(2, report.RootElement.GetProperty("runsMs").GetArrayLength());
+    }
+
+    private async Task<JsonDocument> RunJsonAsync(params string[] args)
+    {
+        var (exitCode, output, error) = await InvokeAsync(["--endpoint", _driver.SocketPath, "--work-dir", _root.Path, "--json", .. args]);
+        Assert.True(exitCode == 0, $"exit code {exitCode}: {error}\n{output}\ndriver:\n{_driver.Output}");
+        return JsonDocument.Parse(output);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> InvokeAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exitCode = await BenchCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (exitCode, output.ToString(), error.ToString());
+    }
+}
