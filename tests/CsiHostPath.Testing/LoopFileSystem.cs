@@ -1,0 +1,70 @@
+using System.Diagnostics;
+
+namespace CsiHostPath.Testing;
+
+/// <summary>
+/// A small real filesystem of a fixed size, on a loop device, mounted at a directory: a data dir that can
+/// fill up, be remounted read-only, and whose free space no other process on the machine touches.
+/// </summary>
+public sealed class LoopFileSystem : IDisposable
+{
+    private LoopFileSystem(string image, string mountPoint)
+    {
+        ImagePath = image;
+        MountPoint = mountPoint;
+    }
+
+    public string ImagePath { get; }
+
+    public string MountPoint { get; }
+
+    public static LoopFileSystem Create(TempRoot root, string name, long sizeBytes, string fsType = "ext4")
+    {
+        string image = root.Combine(name + ".img");
+        string mountPoint = root.Combine(name);
+        using (var file = new FileStream(image, FileMode.CreateNew))
+            file.SetLength(sizeBytes);
+        Run(fsType == "xfs" ? "mkfs.xfs" : "mkfs.ext4", fsType == "xfs" ? ["-q", "-f", image] : ["-q", "-F", "-m", "0", image]);
+        Directory.CreateDirectory(mountPoint);
+        // -o loop attaches with autoclear: the loop device goes away with the unmount.
+        Run("mount", "-o", "loop", image, mountPoint);
+        return new LoopFileSystem(image, mountPoint);
+    }
+
+    public void RemountReadOnly() => Run("mount", "-o", "remount,ro", MountPoint);
+
+    public void RemountReadWrite() => Run("mount", "-o", "remount,rw", MountPoint);
+
+    public void Dispose()
+    {
+        Mounts.DetachAllBeneath(MountPoint);
+    }
+
+    /// <summary>Runs a system tool the test set-up needs (mkfs, mount); throws with its stderr if it fails.</summary>
+    public static string Run(string tool, params string[] args)
+    {
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0
+            ? stdout.Result
+            : throw new InvalidOperationException($"{tool} {string.Join(' ', args)} exited {process.ExitCode}: {stderr}");
+    }
+
+    /// <summary>Loop devices whose backing file lies beneath <paramref name="root"/>: what a test must leave at zero.</summary>
+    public static IReadOnlyList<string> LoopDevicesBeneath(string root)
+    {
+        var devices = new List<string>();
+        foreach (var block in Directory.EnumerateDirectories("/sys/block", "loop*"))
+        {
+            string backing = Path.Combine(block, "loop", "backing_file");
+            if (File.Exists(backing) && File.ReadAllText(backing).StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
+                devices.Add("/dev/" + Path.GetFileName(block));
+        }
+        return devices;
+    }
+}
