@@ -104,7 +104,7 @@ public sealed class UnadvertisedRpcTests(CsiEndpoint endpoint) : IClassFixture<C
         var volume = await endpoint.CreateVolumeAsync("unadvertised");
         string path = endpoint.NewTargetWithParent("unadvertised");
 
-        var status = await CsiAssert.StatusOf(() => rpc.Call(endpoint, volume.VolumeId, path));
+        var status = (await CsiAssert.StatusOf(() => rpc.Call(endpoint, volume.VolumeId, path))).StatusCode;
 
         if (rpc.Advertised(endpoint))
             Assert.NotEqual(StatusCode.Unimplemented, status);

@@ -21,16 +21,16 @@ public static class CsiAssert
     }
 
     /// <summary>The status a call ends with, OK included, for tables whose rows expect either.</summary>
-    public static async Task<StatusCode> StatusOf(Func<Task> call)
+    public static async Task<Status> StatusOf(Func<Task> call)
     {
         try
         {
             await call();
-            return StatusCode.OK;
+            return Status.DefaultSuccess;
         }
         catch (RpcException e)
         {
-            return e.StatusCode;
+            return e.Status;
         }
     }
 }
