@@ -15,16 +15,27 @@ public sealed class DriverProcess : IAsyncDisposable
     public const string TopologyKey = "topology." + DriverName + "/node";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private readonly string[] _extraArgs;
+    private readonly IReadOnlyList<string> _arguments;
+    private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
 
     private DriverProcess(TempRoot root, string[] extraArgs)
     {
         Root = root;
-        _extraArgs = extraArgs;
         SocketPath = root.Combine("csi.sock");
         DataDir = root.Combine("data");
+        _arguments = ["--endpoint", "unix://" + SocketPath, "--data-dir", DataDir, "--node-id", NodeId, "--log-level", "Debug", .. extraArgs];
+        _environment = new Dictionary<string, string>();
+    }
+
+    private DriverProcess(TempRoot root, string socketPath, string dataDir, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        Root = root;
+        SocketPath = socketPath;
+        DataDir = dataDir;
+        _arguments = arguments;
+        _environment = environment;
     }
 
     public TempRoot Root { get; }
@@ -43,6 +54,18 @@ public sealed class DriverProcess : IAsyncDisposable
     public static async Task<DriverProcess> StartAsync(TempRoot root, params string[] extraArgs)
     {
         var driver = new DriverProcess(root, extraArgs);
+        await driver.StartAsync();
+        return driver;
+    }
+
+    /// <summary>
+    /// Starts the driver with exactly <paramref name="arguments"/> and <paramref name="environment"/>, as a deployment
+    /// manifest runs it; <paramref name="socketPath"/> and <paramref name="dataDir"/> are where those arguments put them.
+    /// </summary>
+    public static async Task<DriverProcess> StartWithArgumentsAsync(
+        TempRoot root, string socketPath, string dataDir, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var driver = new DriverProcess(root, socketPath, dataDir, arguments, environment);
         await driver.StartAsync();
         return driver;
     }
@@ -74,10 +97,10 @@ public sealed class DriverProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--endpoint", "unix://" + SocketPath, "--data-dir", DataDir, "--node-id", NodeId, "--log-level", "Debug" })
+        foreach (var arg in _arguments)
             start.ArgumentList.Add(arg);
-        foreach (var arg in _extraArgs)
-            start.ArgumentList.Add(arg);
+        foreach (var (name, value) in _environment)
+            start.Environment[name] = value;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
