@@ -1,0 +1,214 @@
+using CsiHostPath.DeployTests.Infrastructure;
+using k8s.Models;
+
+namespace CsiHostPath.DeployTests;
+
+/// <summary>
+/// What a user would otherwise find the hard way, on every kustomization that installs the driver (the base and
+/// each overlay): names, sockets, mounts and topology that must agree across objects and containers.
+/// </summary>
+public sealed class ConsistencyTests
+{
+    private const string DefaultDriverName = "hostpath.csihostpath.dev";
+
+    public static TheoryData<string> Installs() => [.. Repository.Kustomizations().Where(k => k != "examples")];
+
+    public static TheoryData<string> Kustomizations() => [.. Repository.Kustomizations()];
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task StorageClasses_Provisioner_IsTheCsiDriverAndTheDriversName(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+
+        Assert.Equal(DefaultDriverName, rendered.CsiDriver.Metadata.Name);
+        Assert.Equal(DefaultDriverName, RenderedManifests.Flag(driver, "--driver-name"));
+        Assert.NotEmpty(rendered.OfType<V1StorageClass>());
+        Assert.All(rendered.OfType<V1StorageClass>(), sc => Assert.Equal(DefaultDriverName, sc.Provisioner));
+    }
+
+    [Fact]
+    public async Task DriverDefault_DriverName_IsTheOneDeployUses()
+    {
+        string help = await Command.RunAsync(CsiHostPath.Testing.DriverProcess.ExecutablePath, "--help");
+
+        Assert.Contains($"[default: {DefaultDriverName}]", help, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task Socket_DriverRegistrarAndProvisioner_UseTheSameFile(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+        var registrar = rendered.Container(RenderedManifests.RegistrarContainer);
+        var provisioner = rendered.Container(RenderedManifests.ProvisionerContainer);
+        var liveness = rendered.Container(RenderedManifests.LivenessContainer);
+
+        string? driverSocket = rendered.HostPathOf(driver, RenderedManifests.SocketPath(RenderedManifests.Flag(driver, "--endpoint")!));
+        Assert.NotNull(driverSocket);
+        Assert.Equal(driverSocket, RenderedManifests.Flag(registrar, "--kubelet-registration-path"));
+        Assert.Equal(driverSocket, rendered.HostPathOf(registrar, RenderedManifests.Flag(registrar, "--csi-address")!));
+        Assert.Equal(driverSocket, rendered.HostPathOf(provisioner, RenderedManifests.Flag(provisioner, "--csi-address")!));
+        Assert.Equal(driverSocket, rendered.HostPathOf(liveness, RenderedManifests.Flag(liveness, "--csi-address")!));
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task KubeletDirs_AreTheOnesTheRegistrarAnnouncesAndPodsAreBidirectional(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+        var registrar = rendered.Container(RenderedManifests.RegistrarContainer);
+        string registrationPath = RenderedManifests.Flag(registrar, "--kubelet-registration-path")!;
+        string kubeletDir = registrationPath[..registrationPath.IndexOf("/plugins/", StringComparison.Ordinal)];
+
+        // kubelet passes target paths as it sees them on the host, so the driver must see the pods dir at the same path.
+        string podsDir = kubeletDir + "/pods";
+        var podsMount = Assert.Single(driver.VolumeMounts, m => m.MountPath == podsDir);
+        Assert.Equal("Bidirectional", podsMount.MountPropagation);
+        Assert.Equal(podsDir, rendered.HostPathOf(driver, podsDir));
+        Assert.True(driver.SecurityContext?.Privileged, "Bidirectional propagation requires a privileged container");
+        Assert.Equal(kubeletDir + "/plugins_registry", rendered.HostPathOf(registrar, "/registration"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task NodeId_IsTheKubernetesNodeName(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+        var provisioner = rendered.Container(RenderedManifests.ProvisionerContainer);
+
+        Assert.Equal("$(NODE_NAME)", RenderedManifests.Flag(driver, "--node-id"));
+        Assert.Equal("spec.nodeName", driver.Env.Single(e => e.Name == "NODE_NAME").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("spec.nodeName", provisioner.Env.Single(e => e.Name == "NODE_NAME").ValueFrom.FieldRef.FieldPath);
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task Provisioner_RunsPerNodeWithTopologyCapacityAndMetadata(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var provisioner = rendered.Container(RenderedManifests.ProvisionerContainer);
+
+        Assert.True(RenderedManifests.HasSwitch(provisioner, "--node-deployment"));
+        Assert.True(RenderedManifests.HasSwitch(provisioner, "--strict-topology"));
+        Assert.True(RenderedManifests.HasSwitch(provisioner, "--enable-capacity"));
+        Assert.True(RenderedManifests.HasSwitch(provisioner, "--extra-create-metadata"));
+        Assert.Equal("1", RenderedManifests.Flag(provisioner, "--capacity-ownerref-level"));
+        Assert.Equal(
+            ["metadata.name", "metadata.namespace"],
+            provisioner.Env.Where(e => e.Name is "POD_NAME" or "NAMESPACE").Select(e => e.ValueFrom.FieldRef.FieldPath).Order());
+        Assert.True(rendered.CsiDriver.Spec.StorageCapacity);
+        Assert.False(rendered.CsiDriver.Spec.AttachRequired);
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task LivenessProbe_PortIsTheOneTheSidecarServes(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+        var liveness = rendered.Container(RenderedManifests.LivenessContainer);
+
+        var probe = driver.LivenessProbe.HttpGet;
+        Assert.Equal("/healthz", probe.Path);
+        int port = driver.Ports.Single(p => p.Name == probe.Port.Value).ContainerPort;
+        Assert.Equal(port.ToString(System.Globalization.CultureInfo.InvariantCulture), RenderedManifests.Flag(liveness, "--health-port"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task NodePlugin_RunsOnEveryNodeAsNodeCritical(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+
+        Assert.Equal("system-node-critical", rendered.NodePodSpec.PriorityClassName);
+        Assert.Contains(rendered.NodePodSpec.Tolerations, t => t.OperatorProperty == "Exists" && t.Key is null && t.Effect is null);
+    }
+
+    [Fact]
+    public async Task StorageClasses_Base_DeleteAndRetainWaitForFirstConsumerNoneDefault()
+    {
+        var rendered = await Manifests.RenderAsync("base");
+        var classes = rendered.OfType<V1StorageClass>().ToList();
+
+        Assert.Equal(["Delete", "Retain"], classes.Select(sc => sc.ReclaimPolicy).Order());
+        Assert.All(classes, sc => Assert.Equal("WaitForFirstConsumer", sc.VolumeBindingMode));
+        Assert.All(classes, sc => Assert.Contains(sc.ReclaimPolicy.ToLowerInvariant(), sc.Metadata.Name, StringComparison.Ordinal));
+        // The driver has no ControllerExpandVolume yet: a class that allowed expansion would accept resizes that never happen.
+        Assert.All(classes, sc => Assert.NotEqual(true, sc.AllowVolumeExpansion));
+        Assert.All(classes, sc => Assert.Null(DefaultClassAnnotation(sc)));
+    }
+
+    [Fact]
+    public async Task StorageClasses_DefaultOverlay_MarksOnlyDeleteDefault()
+    {
+        var rendered = await Manifests.RenderAsync("overlays/default-storageclass");
+
+        var marked = rendered.OfType<V1StorageClass>()
+            .Where(sc => DefaultClassAnnotation(sc) == "true");
+        Assert.Equal("csi-hostpath-delete", Assert.Single(marked).Metadata.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public async Task Containers_HaveRequestsAndLimits(string kustomization)
+    {
+        var rendered = await Manifests.RenderAsync(kustomization);
+
+        Assert.NotEmpty(rendered.AllContainers());
+        Assert.All(rendered.AllContainers(), c =>
+        {
+            foreach (var resource in new[] { "cpu", "memory" })
+            {
+                Assert.True(c.Container.Resources?.Requests?.ContainsKey(resource), $"{c.Owner} {c.Container.Name} has no {resource} request");
+                Assert.True(c.Container.Resources?.Limits?.ContainsKey(resource), $"{c.Owner} {c.Container.Name} has no {resource} limit");
+            }
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public async Task Images_ArePinnedToAReleaseTag(string kustomization)
+    {
+        var rendered = await Manifests.RenderAsync(kustomization);
+
+        Assert.All(rendered.AllContainers(), c =>
+        {
+            string image = c.Container.Image;
+            int colon = image.LastIndexOf(':');
+            Assert.True(colon > image.LastIndexOf('/'), $"{c.Owner} {c.Container.Name}: {image} has no tag");
+            Assert.NotEqual("latest", image[(colon + 1)..]);
+        });
+    }
+
+    [Fact]
+    public async Task DriverImage_TagIsTheDriversVersion()
+    {
+        var rendered = await Manifests.RenderAsync("base");
+
+        Assert.Equal("csi-hostpath:" + Repository.DriverVersion, rendered.Container(RenderedManifests.DriverContainer).Image);
+    }
+
+    [Fact]
+    public async Task Sidecars_ComeFromSigStorageAndReadmeNamesTheirVersions()
+    {
+        var rendered = await Manifests.RenderAsync("base");
+        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+
+        Assert.All(
+            new[] { RenderedManifests.ProvisionerContainer, RenderedManifests.RegistrarContainer, RenderedManifests.LivenessContainer },
+            name =>
+            {
+                string image = rendered.Container(name).Image;
+                Assert.StartsWith("registry.k8s.io/sig-storage/", image, StringComparison.Ordinal);
+                Assert.Contains(image, readme, StringComparison.Ordinal);
+            });
+    }
+
+    private static string? DefaultClassAnnotation(V1StorageClass storageClass) =>
+        storageClass.Metadata.Annotations is { } annotations && annotations.TryGetValue("storageclass.kubernetes.io/is-default-class", out var value) ? value : null;
+}

@@ -1,0 +1,6 @@
+namespace CsiHostPath.DeployTests.Infrastructure;
+
+public sealed class KindNode
+{
+    public string? Role { get; set; }
+}
