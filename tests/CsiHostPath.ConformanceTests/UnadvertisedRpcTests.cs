@@ -107,9 +107,11 @@ public sealed class UnadvertisedRpcTests(CsiEndpoint endpoint) : IClassFixture<C
         var status = (await CsiAssert.StatusOf(() => rpc.Call(endpoint, volume.VolumeId, path))).StatusCode;
 
         if (rpc.Advertised(endpoint))
+        {
             Assert.NotEqual(StatusCode.Unimplemented, status);
-        else
-            Assert.Equal(StatusCode.Unimplemented, status);
+            return;
+        }
+        Assert.Equal(StatusCode.Unimplemented, status);
         var after = await endpoint.Client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = volume.VolumeId });
         Assert.Equal(volume.CapacityBytes, after.Volume.CapacityBytes);
     }
