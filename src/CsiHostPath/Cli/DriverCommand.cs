@@ -37,6 +37,10 @@ public static class DriverCommand
             Description = "Size in bytes of a volume created without a capacity range.",
             DefaultValueFactory = _ => DriverOptionsDefaults.DefaultVolumeSizeBytes,
         };
+        var overcommit = new Option<bool>("--allow-image-overcommit")
+        {
+            Description = "Let image volumes' sparse files promise more space than the disk has free (off: capacity counts their full size).",
+        };
         var logLevel = new Option<LogLevel>("--log-level")
         {
             Description = "Trace, Debug, Information, Warning or Error.",
@@ -45,7 +49,7 @@ public static class DriverCommand
 
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, logLevel,
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, logLevel,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -55,6 +59,7 @@ public static class DriverCommand
             DriverName = result.GetValue(driverName)!,
             MaxVolumesPerNode = result.GetValue(maxVolumes),
             DefaultVolumeSizeBytes = result.GetValue(defaultSize),
+            AllowImageOvercommit = result.GetValue(overcommit),
             LogLevel = result.GetValue(logLevel),
         }, cancellationToken));
         return root;

@@ -17,6 +17,7 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
         CapabilityType.GetVolume,
         CapabilityType.VolumeCondition,
         CapabilityType.SingleNodeMultiWriter,
+        CapabilityType.ExpandVolume,
     ];
 
     public override Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
@@ -46,7 +47,7 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
         var volumeId = RequireName(request.VolumeId);
         var accesses = CapabilityTranslation.ToAccesses(request.VolumeCapabilities, "volume_capabilities");
         var record = volumes.Get(volumeId);
-        var refusal = accesses.Select(VolumeAccessPolicy.Refusal).FirstOrDefault(r => r is not null);
+        var refusal = accesses.Select(a => VolumeAccessPolicy.Refusal(record, a)).FirstOrDefault(r => r is not null);
         if (refusal is null && request.Parameters.Count > 0 && !request.Parameters.All(p => record.Parameters.TryGetValue(p.Key, out var v) && v == p.Value))
             refusal = "parameters differ from those the volume was created with";
         var response = new ValidateVolumeCapabilitiesResponse();
@@ -71,12 +72,13 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
             throw Invalid("max_entries", "must not be negative");
         var (page, nextToken) = volumes.List(request.MaxEntries, request.StartingToken);
         var response = new ListVolumesResponse { NextToken = nextToken };
+        var mounts = health.ReadMounts();
         foreach (var record in page)
         {
             response.Entries.Add(new ListVolumesResponse.Types.Entry
             {
                 Volume = ToVolume(record),
-                Status = new ListVolumesResponse.Types.VolumeStatus { VolumeCondition = ToCondition(health.Check(record)) },
+                Status = new ListVolumesResponse.Types.VolumeStatus { VolumeCondition = ToCondition(health.Check(record, mounts)) },
             });
         }
         return Task.FromResult(response);
@@ -94,15 +96,29 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
 
     public override Task<GetCapacityResponse> GetCapacity(GetCapacityRequest request, ServerCallContext context)
     {
-        foreach (var capability in request.VolumeCapabilities)
-        {
-            // A capability this driver cannot honour leaves no capacity for it, per GetCapacity's rules.
-            if (VolumeAccessPolicy.Refusal(CapabilityTranslation.ToAccess(capability, "volume_capabilities")) is not null)
-                return Task.FromResult(new GetCapacityResponse { AvailableCapacity = 0 });
-        }
+        // Capacity elsewhere, or for a capability this driver cannot honour, is none; GetCapacity's rules say so with 0, not an error.
         if (request.AccessibleTopology is { } requested && !topology.SatisfiesRequisite([requested.Segments]))
-            return Task.FromResult(new GetCapacityResponse { AvailableCapacity = 0 });
-        return Task.FromResult(new GetCapacityResponse { AvailableCapacity = volumes.AvailableCapacity() });
+            return Task.FromResult(new GetCapacityResponse());
+        var accesses = request.VolumeCapabilities.Select(c => CapabilityTranslation.ToAccess(c, "volume_capabilities")).ToList();
+        var (available, minimum) = volumes.Capacity(Map(request.Parameters), accesses);
+        return Task.FromResult(new GetCapacityResponse
+        {
+            AvailableCapacity = available,
+            MaximumVolumeSize = available,
+            MinimumVolumeSize = minimum,
+        });
+    }
+
+    public override Task<ControllerExpandVolumeResponse> ControllerExpandVolume(ControllerExpandVolumeRequest request, ServerCallContext context)
+    {
+        var volumeId = RequireName(request.VolumeId);
+        var range = Require(request.CapacityRange);
+        var record = volumes.Get(volumeId);
+        if (request.VolumeCapability is not null
+            && VolumeAccessPolicy.Refusal(record, CapabilityTranslation.ToAccess(request.VolumeCapability, "volume_capability")) is { } refusal)
+            throw Invalid("volume_capability", refusal);
+        var (capacity, nodeExpansion) = volumes.Expand(volumeId, new Volumes.CapacityRange(range.RequiredBytes, range.LimitBytes));
+        return Task.FromResult(new ControllerExpandVolumeResponse { CapacityBytes = capacity, NodeExpansionRequired = nodeExpansion });
     }
 
     public override Task<ControllerGetCapabilitiesResponse> ControllerGetCapabilities(ControllerGetCapabilitiesRequest request, ServerCallContext context)

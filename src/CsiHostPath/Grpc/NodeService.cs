@@ -14,6 +14,7 @@ public sealed class NodeService(VolumePublisher publisher, NodeTopology topology
         CapabilityType.GetVolumeStats,
         CapabilityType.VolumeCondition,
         CapabilityType.SingleNodeMultiWriter,
+        CapabilityType.ExpandVolume,
     ];
 
     public override Task<NodePublishVolumeResponse> NodePublishVolume(NodePublishVolumeRequest request, ServerCallContext context)
@@ -37,7 +38,7 @@ public sealed class NodeService(VolumePublisher publisher, NodeTopology topology
         var volumeId = RequireName(request.VolumeId);
         if (request.VolumePath.Length == 0)
             throw Invalid("volume_path", "is required");
-        var usage = publisher.Stats(volumeId, request.VolumePath);
+        var (usage, condition) = publisher.Stats(volumeId, request.VolumePath);
         return Task.FromResult(new NodeGetVolumeStatsResponse
         {
             Usage =
@@ -45,8 +46,18 @@ public sealed class NodeService(VolumePublisher publisher, NodeTopology topology
                 new Csi.V1.VolumeUsage { Unit = Csi.V1.VolumeUsage.Types.Unit.Bytes, Total = usage.TotalBytes, Used = usage.UsedBytes, Available = usage.AvailableBytes },
                 new Csi.V1.VolumeUsage { Unit = Csi.V1.VolumeUsage.Types.Unit.Inodes, Total = usage.TotalInodes, Used = usage.UsedInodes, Available = usage.AvailableInodes },
             },
-            VolumeCondition = ControllerService.ToCondition(usage.Condition),
+            VolumeCondition = ControllerService.ToCondition(condition),
         });
+    }
+
+    public override Task<NodeExpandVolumeResponse> NodeExpandVolume(NodeExpandVolumeRequest request, ServerCallContext context)
+    {
+        var volumeId = RequireName(request.VolumeId);
+        if (request.VolumePath.Length == 0)
+            throw Invalid("volume_path", "is required");
+        var range = request.CapacityRange ?? new Csi.V1.CapacityRange();
+        long capacity = publisher.ExpandFileSystem(volumeId, request.VolumePath, new Volumes.CapacityRange(range.RequiredBytes, range.LimitBytes));
+        return Task.FromResult(new NodeExpandVolumeResponse { CapacityBytes = capacity });
     }
 
     public override Task<NodeGetCapabilitiesResponse> NodeGetCapabilities(NodeGetCapabilitiesRequest request, ServerCallContext context)

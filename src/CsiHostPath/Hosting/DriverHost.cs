@@ -2,6 +2,7 @@ using CsiHostPath.Grpc;
 using CsiHostPath.Options;
 using CsiHostPath.Os;
 using CsiHostPath.Volumes;
+using CsiHostPath.Volumes.Backings;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace CsiHostPath.Hosting;
@@ -64,6 +65,12 @@ public static partial class DriverHost
     {
         services.AddSingleton(options);
         services.AddSingleton<IMounter, LinuxMounter>();
+        services.AddSingleton<ILoopDevices, LinuxLoopDevices>();
+        services.AddSingleton<FileSystemTools>();
+        services.AddSingleton<IVolumeBacking, DirectoryBacking>();
+        services.AddSingleton<IVolumeBacking, ImageBacking>();
+        services.AddSingleton<VolumeBackings>();
+        services.AddSingleton<CapacityPlanner>();
         services.AddSingleton<DataDirLayout>();
         services.AddSingleton<IVolumeStore, VolumeStore>();
         services.AddSingleton<VolumeIndex>();

@@ -18,6 +18,9 @@ public sealed class DriverOptions
     /// <summary>The size given to a volume whose CreateVolume has no capacity_range.</summary>
     public long DefaultVolumeSizeBytes { get; set; } = DriverOptionsDefaults.DefaultVolumeSizeBytes;
 
+    /// <summary>Lets image volumes' sparse files promise more than the disk has; off, GetCapacity subtracts what they may still write.</summary>
+    public bool AllowImageOvercommit { get; set; }
+
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
     /// <summary>The topology segment key whose value is this node's id; external-provisioner copies it into PV node affinity.</summary>

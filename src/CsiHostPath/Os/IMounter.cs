@@ -5,8 +5,11 @@ namespace CsiHostPath.Os;
 /// <summary>Bind mounts and the kernel's mount table: the only mount operations the driver needs.</summary>
 public interface IMounter
 {
-    /// <summary>Bind-mounts the already-opened directory onto <paramref name="targetPath"/>.</summary>
+    /// <summary>Bind-mounts the already-opened directory (or device node) onto <paramref name="targetPath"/>, a directory (or file).</summary>
     void BindMount(SafeFdHandle source, string targetPath, MountFlags flags);
+
+    /// <summary>Mounts the filesystem on <paramref name="device"/> at <paramref name="targetPath"/>.</summary>
+    void Mount(string device, string targetPath, string fsType, MountFlags flags);
 
     /// <summary>Unmounts the mount on <paramref name="targetPath"/>; false if nothing was mounted there.</summary>
     bool Unmount(string targetPath);

@@ -8,7 +8,7 @@ public sealed class LinuxMounter : IMounter
     {
         // Mounting from /proc/self/fd/N binds exactly the directory that was opened without following
         // links, so nothing a tenant renames or links in the meantime can redirect the mount.
-        using var target = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_DIRECTORY);
+        using var target = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW);
         Libc.Mount(source.ProcPath, target.ProcPath, null, Libc.MS_BIND, null);
         ulong extra = ToKernelFlags(flags);
         if (extra == 0)
@@ -17,7 +17,7 @@ public sealed class LinuxMounter : IMounter
         {
             // Per-mount flags only take effect on a bind mount through a second, remounting call;
             // opened again now, the path resolves to the root of the new mount.
-            using var mounted = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_DIRECTORY);
+            using var mounted = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW);
             Libc.Mount(null, mounted.ProcPath, null, Libc.MS_BIND | Libc.MS_REMOUNT | extra, null);
         }
         catch
@@ -26,6 +26,9 @@ public sealed class LinuxMounter : IMounter
             throw;
         }
     }
+
+    public void Mount(string device, string targetPath, string fsType, MountFlags flags) =>
+        Libc.Mount(device, targetPath, fsType, ToKernelFlags(flags), null);
 
     public bool Unmount(string targetPath)
     {

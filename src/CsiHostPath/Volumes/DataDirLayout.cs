@@ -7,7 +7,9 @@ namespace CsiHostPath.Volumes;
 /// <summary>
 /// Where things live under --data-dir:
 ///   volumes/&lt;id&gt;/volume.json   the record
-///   volumes/&lt;id&gt;/data/         what pods see
+///   volumes/&lt;id&gt;/data/         what pods see (directory backing)
+///   volumes/&lt;id&gt;/image, mount/ the image file and where its filesystem is mounted (image backing)
+///   archived/&lt;pv&gt;-&lt;time&gt;/    volumes deleted with onDelete: archive, record and all
 ///   .staging/&lt;id&gt;/            a volume being created; renamed into volumes/ when complete
 ///   .trash/&lt;id&gt;-&lt;n&gt;/          a volume being removed; renamed out of volumes/ first
 /// Both renames are atomic, so a crash leaves a volume either wholly present or wholly absent.
@@ -17,6 +19,8 @@ public sealed class DataDirLayout(DriverOptions options)
     public const string RecordFileName = "volume.json";
     public const string DataDirName = "data";
     public const string VolumesDirName = "volumes";
+    public const string ImageFileName = "image";
+    public const string MountDirName = "mount";
 
     public string Root { get; } = options.DataDir;
 
@@ -26,12 +30,21 @@ public sealed class DataDirLayout(DriverOptions options)
 
     public string TrashDir => Path.Combine(Root, ".trash");
 
+    public string ArchiveDir => Path.Combine(Root, "archived");
+
     public string VolumeDir(string volumeId) => Path.Combine(VolumesDir, volumeId);
 
     public string RecordPath(string volumeId) => Path.Combine(VolumesDir, volumeId, RecordFileName);
 
     public string DataPath(string volumeId) => Path.Combine(VolumesDir, volumeId, DataDirName);
 
+    public string ImagePath(string volumeId) => Path.Combine(VolumesDir, volumeId, ImageFileName);
+
+    public string MountPath(string volumeId) => Path.Combine(VolumesDir, volumeId, MountDirName);
+
     /// <summary>Opens the volume's data directory, refusing it if it or any directory above it within the data dir is a symlink.</summary>
     public SafeFdHandle OpenData(string volumeId) => SafeDirectory.OpenBeneath(Root, VolumesDirName, volumeId, DataDirName);
+
+    /// <summary>Opens the root of an image volume's mounted filesystem, with the same refusal of symlinks.</summary>
+    public SafeFdHandle OpenMount(string volumeId) => SafeDirectory.OpenBeneath(Root, VolumesDirName, volumeId, MountDirName);
 }

@@ -12,8 +12,8 @@ public interface IVolumeStore
     /// <summary>Every volume on disk; a record that cannot be read comes back with <see cref="VolumeRecord.Damage"/> set.</summary>
     IReadOnlyList<VolumeRecord> LoadAll();
 
-    /// <summary>Makes the volume's directory and record appear together.</summary>
-    void Create(VolumeRecord record);
+    /// <summary>Makes the volume's directory, what <paramref name="provision"/> puts in it, and its record appear together.</summary>
+    void Create(VolumeRecord record, Action<string> provision);
 
     /// <summary>Replaces the volume's record.</summary>
     void Update(VolumeRecord record);
@@ -21,6 +21,6 @@ public interface IVolumeStore
     /// <summary>Removes the volume and all its data; a volume that is already gone is not an error.</summary>
     void Delete(string volumeId);
 
-    /// <summary>The directory pods see.</summary>
-    string DataPath(string volumeId);
+    /// <summary>Moves the volume, record and all, to the archive; returns where it went.</summary>
+    string Archive(VolumeRecord record);
 }

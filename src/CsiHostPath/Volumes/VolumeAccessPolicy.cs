@@ -19,19 +19,33 @@ public static class VolumeAccessPolicy
         ["defaults"] = MountFlags.None,
     };
 
-    /// <summary>Why this driver cannot honour <paramref name="access"/>, or null when it can.</summary>
-    public static string? Refusal(VolumeAccess access)
+    /// <summary>Why a volume of <paramref name="backing"/> cannot honour <paramref name="access"/>, or null when it can.</summary>
+    public static string? Refusal(VolumeAccess access, Backing backing)
     {
-        if (access.AccessType == AccessType.Block)
-            return "block access is not supported by directory volumes";
+        if (access.AccessType == AccessType.Block && backing == Backing.Directory)
+            return "block access needs the StorageClass parameter backing: image";
         if (access.AccessMode is AccessMode.Unknown || !Enum.IsDefined(access.AccessMode))
             return $"access_mode {(int)access.AccessMode} is not set or not known";
         if (access.AccessMode is AccessMode.MultiNodeReaderOnly or AccessMode.MultiNodeSingleWriter or AccessMode.MultiNodeMultiWriter)
             return $"access mode {access.AccessMode} is not supported: a volume lives on one node";
-        if (access.FsType.Length > 0)
-            return $"fs_type '{access.FsType}' is not supported: directory volumes have no filesystem of their own";
+        if (access.FsType.Length > 0 && backing == Backing.Directory)
+            return $"fs_type '{access.FsType}' needs the StorageClass parameter backing: image; directory volumes have no filesystem of their own";
+        if (access.FsType.Length > 0 && !FileSystemTools.Supported.Contains(access.FsType))
+            return $"fs_type '{access.FsType}' is not supported (supported: {string.Join(", ", FileSystemTools.Supported)})";
         var unknown = access.MountFlags.FirstOrDefault(f => !SupportedMountFlags.ContainsKey(f));
         return unknown is null ? null : $"mount flag '{unknown}' is not supported (supported: {string.Join(", ", SupportedMountFlags.Keys)})";
+    }
+
+    /// <summary>Why an existing volume cannot be used with <paramref name="access"/>, or null when it can.</summary>
+    public static string? Refusal(VolumeRecord volume, VolumeAccess access)
+    {
+        if (Refusal(access, volume.Backing) is { } refusal)
+            return refusal;
+        if (access.AccessType != volume.AccessType)
+            return $"volume {volume.VolumeId} is a {volume.AccessType.ToString().ToLowerInvariant()} volume, not {access.AccessType.ToString().ToLowerInvariant()}";
+        if (access.FsType.Length > 0 && access.FsType != volume.FsType)
+            return $"volume {volume.VolumeId} has {(volume.FsType.Length > 0 ? "filesystem " + volume.FsType : "no filesystem of its own")}, not {access.FsType}";
+        return null;
     }
 
     public static MountFlags ToMountFlags(IEnumerable<string> flags, bool readOnly)

@@ -1,29 +1,23 @@
 using CsiHostPath.Os;
+using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
 
-/// <summary>Checks a volume against the disk and the mount table; never throws, it reports.</summary>
-public sealed class VolumeHealth(DataDirLayout layout, IMounter mounter)
+/// <summary>Checks volumes against the disk and the mount table; never throws, it reports.</summary>
+public sealed class VolumeHealth(VolumeBackings backings, IMounter mounter)
 {
-    public VolumeCondition Check(VolumeRecord record)
+    /// <summary>One read of the mount table for a whole call, however many volumes it checks.</summary>
+    public MountTable ReadMounts() => new(mounter.ListMounts());
+
+    public VolumeCondition Check(VolumeRecord record) => Check(record, ReadMounts());
+
+    public VolumeCondition Check(VolumeRecord record, MountTable mounts)
     {
         if (record.Damage is not null)
             return new VolumeCondition(true, record.Damage);
-        try
-        {
-            using var _ = layout.OpenData(record.VolumeId);
-        }
-        catch (IOException e)
-        {
-            return new VolumeCondition(true, $"the volume's directory {layout.DataPath(record.VolumeId)} is missing, not a directory or a symlink: {e.Message}");
-        }
-        if (record.Publications.Count > 0)
-        {
-            var mounts = mounter.ListMounts().Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
-            var lost = record.Publications.FirstOrDefault(p => !mounts.Contains(p.TargetPath));
-            if (lost is not null)
-                return new VolumeCondition(true, $"the volume is no longer mounted at {lost.TargetPath}");
-        }
-        return VolumeCondition.Healthy;
+        if (backings.For(record).Problem(record, mounts) is { } problem)
+            return new VolumeCondition(true, problem);
+        var lost = record.Publications.FirstOrDefault(p => !mounts.IsMountPoint(p.TargetPath));
+        return lost is null ? VolumeCondition.Healthy : new VolumeCondition(true, $"the volume is no longer mounted at {lost.TargetPath}");
     }
 }

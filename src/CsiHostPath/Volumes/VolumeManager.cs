@@ -1,41 +1,40 @@
 using CsiHostPath.Options;
 using CsiHostPath.Os;
+using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
 
-/// <summary>The controller's volume rules: create, delete, look up and list volumes on this node.</summary>
+/// <summary>The controller's volume rules: create, delete, expand, look up and list volumes on this node.</summary>
 public sealed partial class VolumeManager(
     IVolumeStore store,
     VolumeIndex index,
     VolumeLocks locks,
     NodeTopology topology,
-    DataDirLayout layout,
+    VolumeBackings backings,
+    CapacityPlanner capacity,
+    FileSystemTools tools,
     DriverOptions options,
     ILogger<VolumeManager> logger)
 {
     public VolumeRecord Create(VolumeSpec spec)
     {
-        VolumeParameters.Validate(spec.Parameters);
-        foreach (var access in spec.Accesses)
-        {
-            if (VolumeAccessPolicy.Refusal(access) is { } refusal)
-                throw new InvalidVolumeArgumentException("volume_capabilities", refusal);
-        }
+        var parameters = VolumeParameters.Parse(spec.Parameters);
+        var (accessType, fsType) = ResolveAccess(parameters.Backing, spec.Accesses);
         if (!topology.SatisfiesRequisite(spec.RequisiteTopologies))
             throw new InsufficientCapacityException(
                 $"accessibility_requirements exclude this node: volumes of this driver live only on {topology.Key}={topology.NodeId}");
-        long size = spec.Capacity.Resolve(options.DefaultVolumeSizeBytes);
+        long size = ResolveSize(spec.Capacity, parameters.Backing, fsType);
 
         string volumeId = VolumeId.FromName(spec.Name);
         using var lease = locks.Acquire(volumeId);
         if (index.Find(volumeId) is { } existing)
         {
-            EnsureCompatible(existing, spec);
+            EnsureCompatible(existing, spec, accessType, fsType);
             return existing;
         }
-        long available = FileSystemStats.Of(layout.Root).AvailableBytes;
+        long available = capacity.Available();
         if (size > available)
-            throw new InsufficientCapacityException($"a volume of {size} bytes does not fit: {available} bytes are free in {layout.Root}");
+            throw new InsufficientCapacityException($"a volume of {size} bytes does not fit: {available} bytes are free for new volumes on this node");
 
         var record = new VolumeRecord
         {
@@ -44,14 +43,69 @@ public sealed partial class VolumeManager(
             CapacityBytes = size,
             Parameters = new Dictionary<string, string>(spec.Parameters),
             CreatedAt = DateTimeOffset.UtcNow,
+            Backing = parameters.Backing,
+            AccessType = accessType,
+            FsType = fsType,
+            OnDelete = parameters.OnDelete,
         };
-        store.Create(record);
+        var backing = backings.For(record);
+        store.Create(record, staging => backing.Provision(staging, record));
+        try
+        {
+            backing.Activate(record);
+        }
+        catch
+        {
+            // Not acknowledged, so not kept: a volume that cannot be used must not linger half-made.
+            backing.Deactivate(record);
+            store.Delete(volumeId);
+            throw;
+        }
         index.Put(record);
-        LogCreated(volumeId, spec.Name, size);
+        LogCreated(volumeId, spec.Name, size, record.Backing);
         return record;
     }
 
-    private static void EnsureCompatible(VolumeRecord existing, VolumeSpec spec)
+    /// <summary>All capabilities must agree on block or mount; image mounts get a filesystem, ext4 unless asked otherwise.</summary>
+    private (AccessType, string) ResolveAccess(Backing backing, IReadOnlyList<VolumeAccess> accesses)
+    {
+        foreach (var access in accesses)
+        {
+            if (VolumeAccessPolicy.Refusal(access, backing) is { } refusal)
+                throw new InvalidVolumeArgumentException("volume_capabilities", refusal);
+        }
+        var types = accesses.Select(a => a.AccessType).Distinct().ToList();
+        if (types.Count > 1)
+            throw new InvalidVolumeArgumentException("volume_capabilities", "mixes block and mount access; a volume is one or the other");
+        var fsTypes = accesses.Select(a => a.FsType).Where(f => f.Length > 0).Distinct().ToList();
+        if (fsTypes.Count > 1)
+            throw new InvalidVolumeArgumentException("volume_capabilities", $"ask for different fs_types: {string.Join(", ", fsTypes)}");
+        if (backing == Backing.Directory || types[0] == AccessType.Block)
+            return (types[0], "");
+        string fsType = fsTypes.Count == 1 ? fsTypes[0] : "ext4";
+        if (tools.Missing(fsType) is { } missing)
+            throw new VolumePreconditionException($"backing=image with fs_type {fsType} cannot be used here: {missing}");
+        if (!LinuxLoopDevices.IsSupported)
+            throw new VolumePreconditionException("backing=image cannot be used here: this node has no /dev/loop-control (loop devices)");
+        return (types[0], fsType);
+    }
+
+    private long ResolveSize(CapacityRange range, Backing backing, string fsType)
+    {
+        long size = range.Resolve(options.DefaultVolumeSizeBytes);
+        if (backing == Backing.Directory)
+            return size;
+        // Whole 1 MiB units keep the image aligned for any filesystem block size; never below what mkfs accepts.
+        size = Math.Max(CapacityPlanner.Minimum(backing, fsType), RoundUp(size, 1L << 20));
+        if (!range.Allows(size))
+            throw new CapacityOutOfRangeException(
+                $"an image volume here is a whole number of MiB and at least {CapacityPlanner.Minimum(backing, fsType)} bytes; {size} bytes is outside capacity_range");
+        return size;
+    }
+
+    private static long RoundUp(long value, long unit) => checked((value + unit - 1) / unit * unit);
+
+    private static void EnsureCompatible(VolumeRecord existing, VolumeSpec spec, AccessType accessType, string fsType)
     {
         if (existing.Damage is not null)
             throw new VolumeConflictException($"volume '{spec.Name}' exists but is damaged ({existing.Damage}); delete it first");
@@ -62,6 +116,9 @@ public sealed partial class VolumeManager(
                 $"volume '{spec.Name}' already exists with {existing.CapacityBytes} bytes, outside the requested capacity_range");
         if (!ParametersEqual(existing.Parameters, spec.Parameters))
             throw new VolumeConflictException($"volume '{spec.Name}' already exists with different parameters");
+        if (existing.AccessType != accessType || existing.FsType != fsType)
+            throw new VolumeConflictException(
+                $"volume '{spec.Name}' already exists as a {existing.AccessType} volume{(existing.FsType.Length > 0 ? " with " + existing.FsType : "")}");
     }
 
     private static bool ParametersEqual(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
@@ -75,13 +132,53 @@ public sealed partial class VolumeManager(
         if (record.Publications.Count > 0)
             throw new VolumePreconditionException(
                 $"volume {volumeId} is still published at {string.Join(", ", record.Publications.Select(p => p.TargetPath))}; unpublish it first");
+        // A record that cannot be read does not say its backing; an image it may hold is released all the same.
+        var backing = record.Damage is null ? backings.For(record) : backings.For(Backing.Image);
+        backing.Deactivate(record.Damage is null ? record : record with { AccessType = AccessType.Mount });
+        if (record.OnDelete == OnDelete.Archive && record.Damage is null)
+        {
+            string archived = store.Archive(record);
+            index.Remove(volumeId);
+            LogArchived(volumeId, record.Name, archived);
+            return;
+        }
         store.Delete(volumeId);
         index.Remove(volumeId);
         LogDeleted(volumeId, record.Name);
     }
 
+    /// <summary>Grows the volume; returns its new size and whether NodeExpandVolume must grow its filesystem.</summary>
+    public (long CapacityBytes, bool NodeExpansionRequired) Expand(string volumeId, CapacityRange range)
+    {
+        using var lease = locks.Acquire(volumeId);
+        var record = Usable(volumeId);
+        if (range.LimitBytes > 0 && range.LimitBytes < record.CapacityBytes)
+            throw new CapacityOutOfRangeException(
+                $"volume {volumeId} has {record.CapacityBytes} bytes and cannot shrink to the limit of {range.LimitBytes}");
+        if (range.RequiredBytes <= record.CapacityBytes)
+            return (record.CapacityBytes, record.Backing == Backing.Image && record.AccessType == AccessType.Mount);
+        long size = ResolveSize(range, record.Backing, record.FsType);
+        long growth = size - record.CapacityBytes;
+        long available = capacity.Available();
+        if (growth > available)
+            throw new InsufficientCapacityException($"growing volume {volumeId} by {growth} bytes does not fit: {available} bytes are free");
+        // The storage grows before the record says so: a crash in between leaves a larger image, which a retry adopts.
+        bool nodeExpansion = backings.For(record).Grow(record, size);
+        var grown = record with { CapacityBytes = size };
+        store.Update(grown);
+        index.Put(grown);
+        LogExpanded(volumeId, size);
+        return (size, nodeExpansion);
+    }
+
     public VolumeRecord Get(string volumeId) =>
         index.Find(volumeId) ?? throw new VolumeNotFoundException(volumeId);
+
+    private VolumeRecord Usable(string volumeId)
+    {
+        var record = Get(volumeId);
+        return record.Damage is null ? record : throw new VolumePreconditionException($"volume {volumeId} is damaged: {record.Damage}");
+    }
 
     /// <summary>A page of volumes in id order; the token is the id of the last volume returned, so deletions between pages do not disturb paging.</summary>
     public (IReadOnlyList<VolumeRecord> Page, string NextToken) List(int maxEntries, string startingToken)
@@ -92,12 +189,27 @@ public sealed partial class VolumeManager(
         return (page, more ? page[^1].VolumeId : "");
     }
 
-    /// <summary>Free bytes a new volume could use on this node.</summary>
-    public long AvailableCapacity() => FileSystemStats.Of(layout.Root).AvailableBytes;
+    /// <summary>Bytes a new volume could get on this node, and the smallest volume of that kind.</summary>
+    public (long Available, long Minimum) Capacity(IReadOnlyDictionary<string, string> parameters, IReadOnlyList<VolumeAccess> accesses)
+    {
+        var backing = VolumeParameters.Parse(parameters).Backing;
+        if (accesses.Any(a => VolumeAccessPolicy.Refusal(a, backing) is not null))
+            return (0, 0);
+        string fsType = backing == Backing.Image && accesses.All(a => a.AccessType == AccessType.Mount)
+            ? accesses.Select(a => a.FsType).FirstOrDefault(f => f.Length > 0) ?? "ext4"
+            : "";
+        return (capacity.Available(), CapacityPlanner.Minimum(backing, fsType));
+    }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Created volume {VolumeId} ({VolumeName}, {CapacityBytes} bytes)")]
-    private partial void LogCreated(string volumeId, string volumeName, long capacityBytes);
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Created volume {VolumeId} ({VolumeName}, {CapacityBytes} bytes, {Backing})")]
+    private partial void LogCreated(string volumeId, string volumeName, long capacityBytes, Backing backing);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Deleted volume {VolumeId} ({VolumeName})")]
     private partial void LogDeleted(string volumeId, string volumeName);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Archived volume {VolumeId} ({VolumeName}) to {ArchivePath}")]
+    private partial void LogArchived(string volumeId, string volumeName, string archivePath);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Expanded volume {VolumeId} to {CapacityBytes} bytes")]
+    private partial void LogExpanded(string volumeId, long capacityBytes);
 }

@@ -1,24 +1,25 @@
 using CsiHostPath.Interop;
 using CsiHostPath.Os;
+using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
 
-/// <summary>The node's volume rules: bind-mount volumes into pods' target paths and take them away again.</summary>
+/// <summary>The node's volume rules: bind-mount volumes into pods' target paths, take them away again, measure and grow them.</summary>
 public sealed partial class VolumePublisher(
     IVolumeStore store,
     VolumeIndex index,
     VolumeLocks locks,
     IMounter mounter,
-    DataDirLayout layout,
+    VolumeBackings backings,
     VolumeHealth health,
     ILogger<VolumePublisher> logger)
 {
     public void Publish(string volumeId, string targetPath, VolumeAccess access, bool readOnly)
     {
-        if (VolumeAccessPolicy.Refusal(access) is { } refusal)
-            throw new VolumePreconditionException(refusal);
         using var lease = locks.Acquire(volumeId);
-        var record = FindUsable(volumeId);
+        var record = Usable(volumeId);
+        if (VolumeAccessPolicy.Refusal(record, access) is { } refusal)
+            throw new VolumePreconditionException(refusal);
 
         if (record.FindPublication(targetPath) is { } existing)
         {
@@ -47,14 +48,14 @@ public sealed partial class VolumePublisher(
         bool createdTarget = false;
         try
         {
-            createdTarget = EnsureTargetDirectory(targetPath);
-            using var source = layout.OpenData(volumeId);
+            createdTarget = PublishTarget.Ensure(targetPath, record.AccessType);
+            using var source = backings.For(record).OpenPublishSource(record);
             mounter.BindMount(source, targetPath, VolumeAccessPolicy.ToMountFlags(access.MountFlags, readOnly));
         }
         catch
         {
             if (createdTarget)
-                TryRemoveEmptyDirectory(targetPath);
+                RemoveTarget(targetPath);
             store.Update(record);
             index.Put(record);
             throw;
@@ -77,7 +78,7 @@ public sealed partial class VolumePublisher(
         {
             throw new VolumePreconditionException($"target_path {targetPath} is busy and cannot be unmounted yet: {e.Message}");
         }
-        TryRemoveEmptyDirectory(targetPath);
+        RemoveTarget(targetPath);
         if (record.FindPublication(targetPath) is not null)
         {
             var unpublished = record.WithoutPublication(targetPath);
@@ -87,53 +88,48 @@ public sealed partial class VolumePublisher(
         LogUnpublished(volumeId, targetPath);
     }
 
-    public VolumeUsage Stats(string volumeId, string volumePath)
+    public (VolumeUsage Usage, VolumeCondition Condition) Stats(string volumeId, string volumePath)
     {
-        var record = FindUsable(volumeId);
-        if (record.FindPublication(volumePath) is null || !Directory.Exists(volumePath))
+        var record = Usable(volumeId);
+        volumePath = volumePath.Length > 1 ? volumePath.TrimEnd('/') : volumePath;
+        if (record.FindPublication(volumePath) is null || !Path.Exists(volumePath))
             throw new VolumeNotFoundException(volumeId, $"it is not published at volume_path {volumePath}");
-        var condition = health.Check(record);
-        var (usedBytes, usedInodes) = DirectoryTree.Usage(volumePath);
-        var fs = FileSystemStats.Of(volumePath);
-        long available = Math.Max(0, Math.Min(record.CapacityBytes - usedBytes, fs.AvailableBytes));
-        return new VolumeUsage(
-            record.CapacityBytes, usedBytes, available,
-            fs.TotalInodes, usedInodes, fs.FreeInodes,
-            condition);
+        return (backings.For(record).Usage(record, volumePath), health.Check(record));
     }
 
-    private VolumeRecord FindUsable(string volumeId)
+    /// <summary>NodeExpandVolume: grows the filesystem of a published volume to the size the controller gave it.</summary>
+    public long ExpandFileSystem(string volumeId, string volumePath, CapacityRange range)
+    {
+        using var lease = locks.Acquire(volumeId);
+        var record = Usable(volumeId);
+        volumePath = volumePath.Length > 1 ? volumePath.TrimEnd('/') : volumePath;
+        if (record.FindPublication(volumePath) is null)
+            throw new VolumeNotFoundException(volumeId, $"it is not published at volume_path {volumePath}");
+        if (range.LimitBytes > 0 && range.LimitBytes < record.CapacityBytes)
+            throw new CapacityOutOfRangeException($"volume {volumeId} has {record.CapacityBytes} bytes, more than the limit of {range.LimitBytes}");
+        if (range.RequiredBytes > record.CapacityBytes)
+            throw new CapacityOutOfRangeException(
+                $"volume {volumeId} has {record.CapacityBytes} bytes; ControllerExpandVolume must grow it to {range.RequiredBytes} first");
+        backings.For(record).GrowFileSystem(record);
+        LogFileSystemExpanded(volumeId, record.CapacityBytes);
+        return record.CapacityBytes;
+    }
+
+    private VolumeRecord Usable(string volumeId)
     {
         var record = index.Find(volumeId) ?? throw new VolumeNotFoundException(volumeId);
         return record.Damage is null ? record : throw new VolumePreconditionException($"volume {volumeId} is damaged: {record.Damage}");
     }
 
-    /// <summary>Creates the target (kubelet normally has made its parent); false if it was already there.</summary>
-    private static bool EnsureTargetDirectory(string targetPath)
-    {
-        var info = new DirectoryInfo(targetPath);
-        if (info.Exists)
-        {
-            if (info.LinkTarget is not null)
-                throw new InvalidVolumeArgumentException("target_path", $"{targetPath} is a symlink");
-            return false;
-        }
-        if (File.Exists(targetPath))
-            throw new InvalidVolumeArgumentException("target_path", $"{targetPath} exists and is not a directory");
-        Directory.CreateDirectory(targetPath);
-        return true;
-    }
-
-    private void TryRemoveEmptyDirectory(string path)
+    private void RemoveTarget(string path)
     {
         try
         {
-            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
-                Directory.Delete(path);
+            PublishTarget.Remove(path);
         }
         catch (IOException e)
         {
-            // Leaving an empty directory behind is harmless; kubelet removes the pod directory anyway.
+            // Leaving an empty target behind is harmless; kubelet removes the pod directory anyway.
             LogTargetNotRemoved(path, e.Message);
         }
     }
@@ -146,4 +142,7 @@ public sealed partial class VolumePublisher(
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Could not remove target {TargetPath}: {Reason}")]
     private partial void LogTargetNotRemoved(string targetPath, string reason);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Grew the filesystem of volume {VolumeId} to {CapacityBytes} bytes")]
+    private partial void LogFileSystemExpanded(string volumeId, long capacityBytes);
 }

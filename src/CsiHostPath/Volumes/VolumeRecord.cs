@@ -16,6 +16,16 @@ public sealed record VolumeRecord
 
     public required DateTimeOffset CreatedAt { get; init; }
 
+    public Backing Backing { get; init; } = Backing.Directory;
+
+    /// <summary>Block volumes are published as a device node; only image volumes can be.</summary>
+    public AccessType AccessType { get; init; } = AccessType.Mount;
+
+    /// <summary>The image's filesystem; empty for directory and block volumes.</summary>
+    public string FsType { get; init; } = "";
+
+    public OnDelete OnDelete { get; init; } = OnDelete.Delete;
+
     public IReadOnlyList<Publication> Publications { get; init; } = [];
 
     /// <summary>Why the record could not be read at start-up; such a volume is reported abnormal and can only be deleted.</summary>

@@ -1,18 +1,27 @@
 using CsiHostPath.Os;
+using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
 
-/// <summary>Start-up: rebuilds the index from disk and reconciles recorded publications with the kernel's mount table.</summary>
-public sealed partial class VolumeRecovery(IVolumeStore store, VolumeIndex index, IMounter mounter, ILogger<VolumeRecovery> logger)
+/// <summary>
+/// Start-up: rebuilds the index from disk, re-establishes image volumes' loop devices and mounts, and
+/// reconciles recorded publications with the kernel's mount table.
+/// </summary>
+public sealed partial class VolumeRecovery(
+    IVolumeStore store,
+    VolumeIndex index,
+    IMounter mounter,
+    VolumeBackings backings,
+    ILogger<VolumeRecovery> logger)
 {
     public void Run()
     {
         store.Initialize();
-        var mounted = mounter.ListMounts().Select(m => m.MountPoint).ToHashSet(StringComparer.Ordinal);
+        var mounted = new MountTable(mounter.ListMounts());
         foreach (var record in store.LoadAll())
         {
             var current = record;
-            foreach (var publication in record.Publications.Where(p => !mounted.Contains(p.TargetPath)))
+            foreach (var publication in record.Publications.Where(p => !mounted.IsMountPoint(p.TargetPath)))
             {
                 // Recorded before mounting and never acknowledged, or unmounted while the driver was down
                 // (a node reboot): either way kubelet publishes again if a pod still needs it.
@@ -21,9 +30,23 @@ public sealed partial class VolumeRecovery(IVolumeStore store, VolumeIndex index
             }
             if (!ReferenceEquals(current, record))
                 store.Update(current);
+            if (current.Damage is null)
+                Activate(current);
             index.Put(current);
         }
         LogRecovered(index.Count);
+    }
+
+    private void Activate(VolumeRecord record)
+    {
+        try
+        {
+            backings.For(record).Activate(record);
+        }
+        catch (IOException)
+        {
+            // The backing has logged it and reports the volume abnormal; the other volumes carry on.
+        }
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Dropping publication of {VolumeId} at {TargetPath}: nothing is mounted there")]

@@ -9,14 +9,11 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
     // Only root may enter the driver's own directories; pods reach their data through the bind mount alone.
     private const UnixFileMode PrivateDir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    // Pods run as any uid; fsGroup (CSIDriver fsGroupPolicy: File) narrows this when the pod sets one.
-    private const UnixFileMode VolumeDataDir = (UnixFileMode)0b111_111_111;
-
     private long _trashCounter;
 
     public void Initialize()
     {
-        foreach (var dir in new[] { layout.Root, layout.VolumesDir, layout.StagingDir, layout.TrashDir })
+        foreach (var dir in new[] { layout.Root, layout.VolumesDir, layout.StagingDir, layout.TrashDir, layout.ArchiveDir })
         {
             Directory.CreateDirectory(dir);
             File.SetUnixFileMode(dir, PrivateDir);
@@ -73,16 +70,14 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
         };
     }
 
-    public void Create(VolumeRecord record)
+    public void Create(VolumeRecord record, Action<string> provision)
     {
         string staging = Path.Combine(layout.StagingDir, record.VolumeId);
         DirectoryTree.Remove(staging);
         Directory.CreateDirectory(staging, PrivateDir);
         try
         {
-            string data = Path.Combine(staging, DataDirLayout.DataDirName);
-            Directory.CreateDirectory(data);
-            File.SetUnixFileMode(data, VolumeDataDir);
+            provision(staging);
             AtomicFile.Write(Path.Combine(staging, DataDirLayout.RecordFileName), Serialize(record));
             // The commit point: before this rename the volume does not exist, after it, it is complete.
             Directory.Move(staging, layout.VolumeDir(record.VolumeId));
@@ -109,7 +104,16 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
         DirectoryTree.Remove(trash);
     }
 
-    public string DataPath(string volumeId) => layout.DataPath(volumeId);
+    public string Archive(VolumeRecord record)
+    {
+        string name = record.Parameters.GetValueOrDefault(VolumeParameters.PvName) is { Length: > 0 } pv ? pv : record.Name;
+        string safeName = new([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+        string archived = Path.Combine(layout.ArchiveDir, $"{safeName}-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssfffZ}");
+        Directory.Move(layout.VolumeDir(record.VolumeId), archived);
+        AtomicFile.SyncDirectory(layout.VolumesDir);
+        AtomicFile.SyncDirectory(layout.ArchiveDir);
+        return archived;
+    }
 
     private static byte[] Serialize(VolumeRecord record) =>
         JsonSerializer.SerializeToUtf8Bytes(record, VolumeJsonContext.Default.VolumeRecord);

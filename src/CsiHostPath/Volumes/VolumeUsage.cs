@@ -7,5 +7,4 @@ public readonly record struct VolumeUsage(
     long AvailableBytes,
     long TotalInodes,
     long UsedInodes,
-    long AvailableInodes,
-    VolumeCondition Condition);
+    long AvailableInodes);

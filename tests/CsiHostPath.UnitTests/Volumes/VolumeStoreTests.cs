@@ -1,5 +1,6 @@
 using CsiHostPath.Options;
 using CsiHostPath.Volumes;
+using CsiHostPath.Volumes.Backings;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CsiHostPath.UnitTests.Volumes;
@@ -23,6 +24,9 @@ public sealed class VolumeStoreTests : IDisposable
         return store;
     }
 
+    private void Create(VolumeStore store, VolumeRecord record) =>
+        store.Create(record, staging => new DirectoryBacking(_layout).Provision(staging, record));
+
     private static VolumeRecord Record(string name) => new()
     {
         VolumeId = VolumeId.FromName(name),
@@ -37,7 +41,7 @@ public sealed class VolumeStoreTests : IDisposable
     public void Create_ThenReopen_LoadsTheSameRecord()
     {
         var record = Record("pv-1");
-        NewStore().Create(record);
+        Create(NewStore(), record);
 
         var loaded = Assert.Single(NewStore().LoadAll());
 
@@ -70,9 +74,9 @@ public sealed class VolumeStoreTests : IDisposable
     public void LoadAll_TruncatedRecord_MarksOnlyThatVolumeDamaged()
     {
         var store = NewStore();
-        store.Create(Record("good"));
+        Create(store, Record("good"));
         var bad = Record("bad");
-        store.Create(bad);
+        Create(store, bad);
         File.WriteAllText(_layout.RecordPath(bad.VolumeId), "{\"volumeId\": \"" + bad.VolumeId[..10]);
 
         var loaded = NewStore().LoadAll().ToDictionary(r => r.Name.Length > 0 ? r.Name : r.VolumeId);
@@ -86,7 +90,7 @@ public sealed class VolumeStoreTests : IDisposable
     {
         var store = NewStore();
         var record = Record("pv");
-        store.Create(record);
+        Create(store, record);
         File.WriteAllText(_layout.RecordPath(record.VolumeId) + ".tmp", "{half");
 
         Assert.Equal("pv", Assert.Single(NewStore().LoadAll()).Name);
@@ -98,7 +102,7 @@ public sealed class VolumeStoreTests : IDisposable
     {
         var store = NewStore();
         var record = Record("pv");
-        store.Create(record);
+        Create(store, record);
         File.WriteAllText(Path.Combine(_layout.DataPath(record.VolumeId), "file"), "x");
 
         store.Delete(record.VolumeId);
@@ -113,7 +117,7 @@ public sealed class VolumeStoreTests : IDisposable
     {
         var store = NewStore();
         var record = Record("pv");
-        store.Create(record);
+        Create(store, record);
         string outside = Path.Combine(_root.FullName, "outside");
         Directory.CreateDirectory(outside);
         File.WriteAllText(Path.Combine(outside, "keep"), "keep");
@@ -122,5 +126,22 @@ public sealed class VolumeStoreTests : IDisposable
         store.Delete(record.VolumeId);
 
         Assert.Equal("keep", File.ReadAllText(Path.Combine(outside, "keep")));
+    }
+
+    [Fact]
+    public void Archive_MovesDataAndRecordUnderThePvName()
+    {
+        var store = NewStore();
+        var record = Record("pv") with { Parameters = new Dictionary<string, string> { [VolumeParameters.PvName] = "pvc-1234/../x" } };
+        Create(store, record);
+        File.WriteAllText(Path.Combine(_layout.DataPath(record.VolumeId), "file"), "kept");
+
+        string archived = store.Archive(record);
+
+        Assert.Equal(_layout.ArchiveDir, Path.GetDirectoryName(archived));
+        Assert.StartsWith("pvc-1234_.._x-", Path.GetFileName(archived));
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(archived, DataDirLayout.DataDirName, "file")));
+        Assert.True(File.Exists(Path.Combine(archived, DataDirLayout.RecordFileName)));
+        Assert.Empty(NewStore().LoadAll());
     }
 }

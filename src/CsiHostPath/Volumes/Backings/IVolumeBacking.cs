@@ -1,0 +1,36 @@
+using CsiHostPath.Interop;
+
+namespace CsiHostPath.Volumes.Backings;
+
+/// <summary>How one kind of backing stores, exposes, grows and measures a volume.</summary>
+public interface IVolumeBacking
+{
+    Backing Kind { get; }
+
+    /// <summary>Fills the volume's staging directory before it is committed; a failure leaves nothing behind.</summary>
+    void Provision(string stagingDir, VolumeRecord record);
+
+    /// <summary>After the commit and at every start-up: makes the volume ready to publish. Idempotent.</summary>
+    void Activate(VolumeRecord record);
+
+    /// <summary>Before the volume's directory is removed or archived: releases what <see cref="Activate"/> took. Idempotent.</summary>
+    void Deactivate(VolumeRecord record);
+
+    /// <summary>Opens what NodePublishVolume binds onto the target: a directory, or a block device node.</summary>
+    SafeFdHandle OpenPublishSource(VolumeRecord record);
+
+    /// <summary>Grows the volume's storage to <paramref name="newSize"/>; true if the filesystem must then be grown on the node.</summary>
+    bool Grow(VolumeRecord record, long newSize);
+
+    /// <summary>Grows the filesystem to fill the grown storage (NodeExpandVolume).</summary>
+    void GrowFileSystem(VolumeRecord record);
+
+    /// <summary>Bytes promised to the volume that its storage has not taken from the data dir's filesystem yet.</summary>
+    long Unallocated(VolumeRecord record);
+
+    /// <summary>What is wrong with the volume's storage, or null.</summary>
+    string? Problem(VolumeRecord record, MountTable mounts);
+
+    /// <summary>Bytes and inodes as the pod sees them at <paramref name="volumePath"/>.</summary>
+    VolumeUsage Usage(VolumeRecord record, string volumePath);
+}

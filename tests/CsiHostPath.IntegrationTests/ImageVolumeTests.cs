@@ -1,0 +1,239 @@
+using Csi.V1;
+using CsiHostPath.Testing;
+using Grpc.Core;
+
+namespace CsiHostPath.IntegrationTests;
+
+/// <summary>
+/// backing: image volumes with real loop devices and real filesystems, on a data dir that is itself a small
+/// loop-mounted filesystem so that its free space is exactly what the driver does to it.
+/// </summary>
+public sealed class ImageVolumeTests : IAsyncLifetime
+{
+    private const long MiB = 1 << 20;
+    private static readonly Dictionary<string, string> Image = new() { ["backing"] = "image" };
+    private readonly TempRoot _root = new();
+    private LoopFileSystem _dataFs = null!;
+    private DriverProcess _driver = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dataFs = LoopFileSystem.Create(_root, "datafs", 1024 * MiB);
+        string socket = _root.Combine("csi.sock");
+        string dataDir = Path.Combine(_dataFs.MountPoint, "csi");
+        _driver = await DriverProcess.StartWithArgumentsAsync(
+            _root, socket, dataDir,
+            ["--endpoint", "unix://" + socket, "--data-dir", dataDir, "--node-id", DriverProcess.NodeId],
+            new Dictionary<string, string>());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _driver.DisposeAsync();
+        Mounts.DetachAllBeneath(_root.Path);
+        foreach (var device in LoopFileSystem.LoopDevicesBeneath(_root.Path))
+            LoopFileSystem.Run("losetup", "-d", device);
+        _dataFs.Dispose();
+        _root.Dispose();
+    }
+
+    [Fact]
+    public async Task ImageVolume_WritingPastItsSize_FailsWithNoSpaceAndSparesNeighbours()
+    {
+        var volume = await CreateAsync("pvc-full", 16 * MiB, Image);
+        var neighbour = await CreateAsync("pvc-neighbour", 16 * MiB, Image);
+        string target = await PublishAsync(volume, "full");
+        string neighbourTarget = await PublishAsync(neighbour, "neighbour");
+        long dataDirFreeBefore = new DriveInfo(_dataFs.MountPoint).AvailableFreeSpace;
+
+        long written = FillUntilFull(Path.Combine(target, "filler"));
+
+        Assert.InRange(written, 8 * MiB, 16 * MiB);
+        await File.WriteAllTextAsync(Path.Combine(neighbourTarget, "still-works"), "yes");
+        long dataDirFreeAfter = new DriveInfo(_dataFs.MountPoint).AvailableFreeSpace;
+        // The image only took what was written into it, never more than its 16 MiB.
+        Assert.InRange(dataDirFreeBefore - dataDirFreeAfter, 0, 17 * MiB);
+    }
+
+    [Theory]
+    [InlineData("xfs", 300)]
+    [InlineData("ext4", 16)]
+    public async Task ExpandOnline_WithFileHeldOpen_GrowsStatfsAndStats(string fsType, long mebibytes)
+    {
+        var request = Requests.Create("pvc-grow-" + fsType, mebibytes * MiB, Image);
+        request.VolumeCapabilities[0].Mount.FsType = fsType;
+        var volume = (await _driver.Client.Controller.CreateVolumeAsync(request)).Volume;
+        string target = await PublishAsync(volume, "grow-" + fsType);
+        await using var held = new FileStream(Path.Combine(target, "held-open"), FileMode.Create);
+        held.Write(new byte[4096]);
+        long before = new DriveInfo(target).TotalSize;
+
+        var expanded = await _driver.Client.Controller.ControllerExpandVolumeAsync(new ControllerExpandVolumeRequest
+        {
+            VolumeId = volume.VolumeId,
+            CapacityRange = new CapacityRange { RequiredBytes = (mebibytes + 32) * MiB },
+        });
+        Assert.True(expanded.NodeExpansionRequired);
+        var nodeExpand = new NodeExpandVolumeRequest
+        {
+            VolumeId = volume.VolumeId,
+            VolumePath = target,
+            CapacityRange = new CapacityRange { RequiredBytes = (mebibytes + 32) * MiB },
+        };
+        if (fsType == "ext4" && !HasCapSysResource())
+        {
+            // The kernel grows a mounted ext4 only for a process with CAP_SYS_RESOURCE; without it the driver must say so.
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand));
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains("CAP_SYS_RESOURCE", refused.Status.Detail);
+            return;
+        }
+        await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand);
+
+        long after = new DriveInfo(target).TotalSize;
+        Assert.True(after > before + 24 * MiB, $"statfs total went from {before} to {after}");
+        var stats = await _driver.Client.Node.NodeGetVolumeStatsAsync(new NodeGetVolumeStatsRequest { VolumeId = volume.VolumeId, VolumePath = target });
+        Assert.Equal(after, stats.Usage.Single(u => u.Unit == VolumeUsage.Types.Unit.Bytes).Total);
+        held.Write(new byte[4096]);
+    }
+
+    [Fact]
+    public async Task ExpandVolume_ToLessThanItHas_IsRefusedWithOutOfRange()
+    {
+        var volume = await CreateAsync("pvc-shrink", 32 * MiB, Image);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Controller.ControllerExpandVolumeAsync(
+            new ControllerExpandVolumeRequest { VolumeId = volume.VolumeId, CapacityRange = new CapacityRange { RequiredBytes = 16 * MiB, LimitBytes = 16 * MiB } }));
+
+        Assert.Equal(StatusCode.OutOfRange, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task BlockVolume_RawBytesAtLastBlock_RoundTripAndLoopIsGoneAfterDelete()
+    {
+        var request = Requests.Create("pvc-block", 8 * MiB, Image);
+        request.VolumeCapabilities[0].Block = new VolumeCapability.Types.BlockVolume();
+        var volume = (await _driver.Client.Controller.CreateVolumeAsync(request)).Volume;
+        string target = _root.Combine("pods", "block", "dev");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var publish = Requests.Publish(volume.VolumeId, target);
+        publish.VolumeCapability = request.VolumeCapabilities[0];
+        await _driver.Client.Node.NodePublishVolumeAsync(publish);
+
+        var pattern = Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray();
+        Assert.Equal(8 * MiB, DeviceSize(target));
+        await using (var device = new FileStream(target, FileMode.Open, FileAccess.ReadWrite))
+        {
+            device.Seek(8 * MiB - 4096, SeekOrigin.Begin);
+            device.Write(pattern);
+            device.Flush(flushToDisk: true);
+        }
+        var expanded = await _driver.Client.Controller.ControllerExpandVolumeAsync(new ControllerExpandVolumeRequest
+        {
+            VolumeId = volume.VolumeId,
+            CapacityRange = new CapacityRange { RequiredBytes = 16 * MiB },
+        });
+        Assert.False(expanded.NodeExpansionRequired);
+        Assert.Equal(16 * MiB, DeviceSize(target));
+        await using (var device = new FileStream(target, FileMode.Open, FileAccess.Read))
+        {
+            device.Seek(8 * MiB - 4096, SeekOrigin.Begin);
+            var read = new byte[4096];
+            device.ReadExactly(read);
+            Assert.Equal(pattern, read);
+        }
+
+        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
+        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+
+        Assert.False(File.Exists(target));
+        Assert.Empty(LoopFileSystem.LoopDevicesBeneath(_dataFs.MountPoint));
+    }
+
+    [Fact]
+    public async Task GetCapacity_FallsByImageSizeOnCreate_AndRisesOnDelete()
+    {
+        long before = await CapacityAsync();
+        var volume = await CreateAsync("pvc-capacity", 64 * MiB, Image);
+        long during = await CapacityAsync();
+        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        long after = await CapacityAsync();
+
+        // mkfs writes a few MiB of metadata into the image; the rest is promised, not yet written.
+        Assert.InRange(before - during, 63 * MiB, 65 * MiB);
+        Assert.InRange(after - before, -MiB, MiB);
+
+        var tooBig = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-too-big", after + 64 * MiB, Image)));
+        Assert.Equal(StatusCode.ResourceExhausted, tooBig.StatusCode);
+    }
+
+    [Fact]
+    public async Task KillWithPublishedImageVolume_Restart_StillServesAndLeaksNoLoopDevice()
+    {
+        var volume = await CreateAsync("pvc-restart", 16 * MiB, Image);
+        string target = await PublishAsync(volume, "restart");
+        await File.WriteAllTextAsync(Path.Combine(target, "kept"), "kept");
+        var loopsBefore = LoopFileSystem.LoopDevicesBeneath(_dataFs.MountPoint);
+
+        await _driver.RestartAfterKillAsync();
+
+        Assert.Equal(loopsBefore, LoopFileSystem.LoopDevicesBeneath(_dataFs.MountPoint));
+        string second = await PublishAsync(volume, "restart-2");
+        Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(second, "kept")));
+        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
+        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = second });
+        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        Assert.Empty(LoopFileSystem.LoopDevicesBeneath(_dataFs.MountPoint));
+    }
+
+    [Fact]
+    public async Task CreateVolume_UnknownBacking_IsInvalidArgumentNamingTheValue()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-bad", MiB, new Dictionary<string, string> { ["backing"] = "zfs" })));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("zfs", error.Status.Detail);
+    }
+
+    private static long DeviceSize(string device) => long.Parse(LoopFileSystem.Run("blockdev", "--getsize64", device).Trim());
+
+    private static bool HasCapSysResource() =>
+        File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapEff:"))
+            is var line && ((Convert.ToUInt64(line[7..].Trim(), 16) >> 24) & 1) == 1;
+
+    private async Task<long> CapacityAsync() =>
+        (await _driver.Client.Controller.GetCapacityAsync(new GetCapacityRequest { Parameters = { Image } })).AvailableCapacity;
+
+    private async Task<Volume> CreateAsync(string name, long bytes, Dictionary<string, string> parameters) =>
+        (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create(name, bytes, parameters))).Volume;
+
+    private async Task<string> PublishAsync(Volume volume, string pod)
+    {
+        string target = _root.Combine("pods", pod, "mount");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
+        return target;
+    }
+
+    private static long FillUntilFull(string path)
+    {
+        var chunk = new byte[MiB];
+        long written = 0;
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        try
+        {
+            while (written < 64 * MiB)
+            {
+                file.Write(chunk);
+                written += chunk.Length;
+            }
+        }
+        catch (IOException e) when (e.HResult == 28 || e.Message.Contains("space", StringComparison.OrdinalIgnoreCase))
+        {
+            return written;
+        }
+        throw new Xunit.Sdk.XunitException($"wrote {written} bytes into a 16 MiB volume without ENOSPC");
+    }
+}
