@@ -20,7 +20,9 @@ public static partial class DriverHost
             return 2;
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is where ASP.NET Core watches appsettings files for changes (with one inotify watch
+        // per subdirectory); left at the working directory, a driver started in /tmp would watch all of it.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
