@@ -46,11 +46,13 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         InsufficientCapacityException => new Status(StatusCode.ResourceExhausted, e.Message),
         OperationPendingException or InvalidPageTokenException => new Status(StatusCode.Aborted, e.Message),
         DataDirUnavailableException => new Status(StatusCode.Unavailable, e.Message),
-        ErrnoException { Errno: Errno.ENOSPC or Errno.EDQUOT } => new Status(StatusCode.ResourceExhausted, e.Message),
-        ErrnoException { Errno: Errno.EROFS } => new Status(StatusCode.Unavailable, e.Message),
-        IOException io when io.HResult == Errno.ENOSPC => new Status(StatusCode.ResourceExhausted, io.Message),
+        IOException when ErrnoOf(e) is Errno.ENOSPC or Errno.EDQUOT => new Status(StatusCode.ResourceExhausted, e.Message),
+        IOException when ErrnoOf(e) is Errno.EROFS => new Status(StatusCode.Unavailable, e.Message),
         _ => new Status(StatusCode.Internal, e.Message),
     };
+
+    /// <summary>Ours carry the errno; .NET's own IOExceptions on Unix carry it as their HResult.</summary>
+    private static int ErrnoOf(Exception e) => e is ErrnoException errno ? errno.Errno : e.HResult;
 
     // Identity and capability calls come every few seconds from the sidecars; at Information they would drown the rest.
     private static LogLevel LevelFor(string method) =>

@@ -20,6 +20,8 @@ public sealed class ErrorMappingTests
         { new ErrnoException(Errno.ENOSPC, "mkdir", "/d"), StatusCode.ResourceExhausted },
         { new ErrnoException(Errno.EROFS, "mkdir", "/d"), StatusCode.Unavailable },
         { new ErrnoException(Errno.EIO, "mount", "/t"), StatusCode.Internal },
+        { new IOException("No space left on device", Errno.ENOSPC), StatusCode.ResourceExhausted },
+        { new IOException("Read-only file system", Errno.EROFS), StatusCode.Unavailable },
         { new InvalidOperationException("bug"), StatusCode.Internal },
     };
 
