@@ -19,11 +19,12 @@ RUN dotnet publish src/CsiHostPath -c Release -r linux-x64 -p:PublishAot=true --
 # A NativeAOT binary needs only glibc, so no .NET runtime image: .NET 10 publishes no Debian runtime-deps image,
 # and Debian 13's glibc (2.41) is newer than the build image's (2.39), which a binary linked there requires.
 FROM debian:trixie-slim
-# The driver makes its mounts with syscalls; these are the filesystem tools it runs for image-backed volumes:
-# losetup (mount; util-linux itself is already in the base), mkfs.ext4 and fsck (e2fsprogs), mkfs.xfs (xfsprogs).
+# The driver mounts and attaches loop devices with syscalls and ioctls; these are the programs it runs for
+# image-backed volumes: mkfs.ext4 and resize2fs (e2fsprogs), mkfs.xfs and xfs_growfs (xfsprogs). util-linux is Essential
+# in Debian and already in the base; it is named so that a change of base cannot drop it unnoticed.
 # Nothing else: no shell utilities beyond the base image's, no compiler, no package caches.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends mount e2fsprogs xfsprogs \
+ && apt-get install -y --no-install-recommends util-linux e2fsprogs xfsprogs \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*
 COPY --from=build /out/csi-hostpath /usr/local/bin/csi-hostpath
 LABEL org.opencontainers.image.title="csi-hostpath" \

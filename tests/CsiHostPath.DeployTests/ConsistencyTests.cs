@@ -38,13 +38,14 @@ public sealed class ConsistencyTests
 
     [Theory]
     [MemberData(nameof(Installs))]
-    public async Task Socket_DriverRegistrarAndProvisioner_UseTheSameFile(string install)
+    public async Task Socket_DriverAndEverySidecar_UseTheSameFile(string install)
     {
         var rendered = await Manifests.RenderAsync(install);
         var driver = rendered.Container(RenderedManifests.DriverContainer);
         var registrar = rendered.Container(RenderedManifests.RegistrarContainer);
         var provisioner = rendered.Container(RenderedManifests.ProvisionerContainer);
         var liveness = rendered.Container(RenderedManifests.LivenessContainer);
+        var resizer = rendered.Container(RenderedManifests.ResizerContainer);
 
         string? driverSocket = rendered.HostPathOf(driver, RenderedManifests.SocketPath(RenderedManifests.Flag(driver, "--endpoint")!));
         Assert.NotNull(driverSocket);
@@ -52,6 +53,7 @@ public sealed class ConsistencyTests
         Assert.Equal(driverSocket, rendered.HostPathOf(registrar, RenderedManifests.Flag(registrar, "--csi-address")!));
         Assert.Equal(driverSocket, rendered.HostPathOf(provisioner, RenderedManifests.Flag(provisioner, "--csi-address")!));
         Assert.Equal(driverSocket, rendered.HostPathOf(liveness, RenderedManifests.Flag(liveness, "--csi-address")!));
+        Assert.Equal(driverSocket, rendered.HostPathOf(resizer, RenderedManifests.Flag(resizer, "--csi-address")!));
     }
 
     [Theory]
@@ -107,6 +109,49 @@ public sealed class ConsistencyTests
 
     [Theory]
     [MemberData(nameof(Installs))]
+    public async Task Resizer_RunsPerNodeWithoutLeaderElectionOrPodWatch(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var resizer = rendered.Container(RenderedManifests.ResizerContainer);
+
+        // Each node's resizer must talk to its own driver: a single elected one would ask its node for every node's volumes.
+        Assert.Equal("false", RenderedManifests.Flag(resizer, "--leader-election"));
+        // Without it the resizer watches every pod in the cluster, a right the RBAC deliberately does not grant.
+        Assert.Equal("false", RenderedManifests.Flag(resizer, "--handle-volume-inuse-error"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task Rbac_NodeServiceAccount_HasWhatTheSidecarsNeedAndNoPodsOrSecrets(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var clusterRights = rendered.ClusterRightsOf(rendered.NodePodSpec.ServiceAccountName, rendered.DaemonSet.Metadata.NamespaceProperty);
+
+        // csi-resizer: record the new size on the PV and the resize state on the PVC, with events on the PVC.
+        Assert.All(
+            new[] { ("persistentvolumes", "patch"), ("persistentvolumes", "watch"), ("persistentvolumeclaims", "watch"), ("persistentvolumeclaims/status", "patch"), ("events", "create") },
+            right => Assert.Contains(right, clusterRights));
+        // csi-provisioner: create and delete PVs.
+        Assert.Contains(("persistentvolumes", "create"), clusterRights);
+        Assert.Contains(("persistentvolumes", "delete"), clusterRights);
+        Assert.DoesNotContain(clusterRights, r => r.Resource is "pods" or "secrets" || r.Verb == "*" || r.Resource == "*");
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task DriverContainer_SeesTheHostsDev_ForLoopDevices(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+
+        // Loop devices the driver attaches must be the host's, where kubelet and pods' runtimes find block volumes.
+        Assert.Equal("/dev/loop-control", rendered.HostPathOf(driver, "/dev/loop-control"));
+        Assert.Equal("Directory", rendered.NodePodSpec.Volumes.Single(v => v.HostPath?.Path == "/dev").HostPath.Type);
+        Assert.True(driver.SecurityContext?.Privileged, "opening /dev/loop-control and mounting need a privileged container");
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
     public async Task LivenessProbe_PortIsTheOneTheSidecarServes(string install)
     {
         var rendered = await Manifests.RenderAsync(install);
@@ -138,9 +183,41 @@ public sealed class ConsistencyTests
         Assert.Equal(["Delete", "Retain"], classes.Select(sc => sc.ReclaimPolicy).Order());
         Assert.All(classes, sc => Assert.Equal("WaitForFirstConsumer", sc.VolumeBindingMode));
         Assert.All(classes, sc => Assert.Contains(sc.ReclaimPolicy.ToLowerInvariant(), sc.Metadata.Name, StringComparison.Ordinal));
-        // The driver has no ControllerExpandVolume yet: a class that allowed expansion would accept resizes that never happen.
-        Assert.All(classes, sc => Assert.NotEqual(true, sc.AllowVolumeExpansion));
         Assert.All(classes, sc => Assert.Null(DefaultClassAnnotation(sc)));
+        // The base's two classes are the default backing, a plain directory, deleted or kept with the PV.
+        Assert.All(classes, sc => Assert.Null(sc.Parameters));
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task StorageClasses_AllowExpansion_BecauseTheResizerRunsBesideTheDriver(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+
+        // A class that allows expansion without a resizer accepts resizes that never happen. (That the driver
+        // advertises expansion is DaemonSetDriverTests' Capabilities_Expansion_… .)
+        Assert.Contains(rendered.NodePodSpec.Containers, c => c.Name == RenderedManifests.ResizerContainer);
+        Assert.All(rendered.OfType<V1StorageClass>(), sc => Assert.True(sc.AllowVolumeExpansion, $"{sc.Metadata.Name} does not allow expansion"));
+    }
+
+    [Fact]
+    public async Task StorageClasses_ImageBackingOverlay_AddsImageClassesAndKeepsTheBase()
+    {
+        var rendered = await Manifests.RenderAsync("overlays/image-backing");
+        var byName = rendered.OfType<V1StorageClass>().ToDictionary(sc => sc.Metadata.Name);
+
+        Assert.Equal(["csi-hostpath-delete", "csi-hostpath-image-archive", "csi-hostpath-image-delete", "csi-hostpath-retain"], byName.Keys.Order(StringComparer.Ordinal));
+        Assert.Null(byName["csi-hostpath-delete"].Parameters);
+        Assert.Null(byName["csi-hostpath-retain"].Parameters);
+        foreach (var name in new[] { "csi-hostpath-image-delete", "csi-hostpath-image-archive" })
+        {
+            Assert.Equal("image", byName[name].Parameters["backing"]);
+            Assert.Equal("ext4", byName[name].Parameters["csi.storage.k8s.io/fstype"]);
+            Assert.Equal("WaitForFirstConsumer", byName[name].VolumeBindingMode);
+        }
+        // Archiving happens in DeleteVolume, which the PV controller calls only under Delete.
+        Assert.Equal("archive", byName["csi-hostpath-image-archive"].Parameters["onDelete"]);
+        Assert.Equal("Delete", byName["csi-hostpath-image-archive"].ReclaimPolicy);
     }
 
     [Fact]
@@ -200,7 +277,7 @@ public sealed class ConsistencyTests
         string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
 
         Assert.All(
-            new[] { RenderedManifests.ProvisionerContainer, RenderedManifests.RegistrarContainer, RenderedManifests.LivenessContainer },
+            new[] { RenderedManifests.ProvisionerContainer, RenderedManifests.RegistrarContainer, RenderedManifests.LivenessContainer, RenderedManifests.ResizerContainer },
             name =>
             {
                 string image = rendered.Container(name).Image;

@@ -9,6 +9,7 @@ public sealed class RenderedManifests(IReadOnlyList<object> objects)
     public const string ProvisionerContainer = "csi-provisioner";
     public const string RegistrarContainer = "node-driver-registrar";
     public const string LivenessContainer = "liveness-probe";
+    public const string ResizerContainer = "csi-resizer";
 
     public IReadOnlyList<object> Objects { get; } = objects;
 
@@ -46,6 +47,24 @@ public sealed class RenderedManifests(IReadOnlyList<object> objects)
             return null;
         var hostPath = NodePodSpec.Volumes.Single(v => v.Name == mount.Name).HostPath?.Path;
         return hostPath is null ? null : hostPath.TrimEnd('/') + containerPath[mount.MountPath.TrimEnd('/').Length..];
+    }
+
+    /// <summary>
+    /// Every (resource, verb) the ClusterRoles bound to a service account grant cluster-wide, whatever the API group:
+    /// enough for "has it" and "has it not" checks on deploy/'s own roles, which never reuse a resource name across groups.
+    /// </summary>
+    public IReadOnlySet<(string Resource, string Verb)> ClusterRightsOf(string serviceAccount, string serviceAccountNamespace)
+    {
+        var boundRoles = OfType<V1ClusterRoleBinding>()
+            .Where(b => b.RoleRef.Kind == "ClusterRole"
+                && b.Subjects.Any(s => s.Kind == "ServiceAccount" && s.Name == serviceAccount && s.NamespaceProperty == serviceAccountNamespace))
+            .Select(b => b.RoleRef.Name)
+            .ToHashSet();
+        return OfType<V1ClusterRole>()
+            .Where(role => boundRoles.Contains(role.Metadata.Name))
+            .SelectMany(role => role.Rules)
+            .SelectMany(rule => rule.Resources.SelectMany(resource => rule.Verbs.Select(verb => (resource, verb))))
+            .ToHashSet();
     }
 
     /// <summary>The value of a <c>--name=value</c> argument; null when the container does not pass it.</summary>
