@@ -197,6 +197,18 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         Assert.Contains("zfs", error.Status.Detail);
     }
 
+    [Fact]
+    public async Task CreateVolume_QuotaOnAFilesystemWithoutProjectQuotas_FailsPreconditionSayingHowToEnableThem()
+    {
+        // The data dir's ext4 was made without the project and quota features, so the kernel cannot limit a project on it.
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-quota", MiB, new Dictionary<string, string> { ["quota"] = "true" })));
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("prjquota", error.Status.Detail);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_dataFs.MountPoint, "csi", "volumes")));
+    }
+
     private static long DeviceSize(string device) => long.Parse(LoopFileSystem.Run("blockdev", "--getsize64", device).Trim());
 
     private static bool HasCapSysResource() =>

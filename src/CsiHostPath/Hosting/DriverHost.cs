@@ -68,6 +68,7 @@ public static partial class DriverHost
         services.AddSingleton(options);
         services.AddSingleton<IMounter, LinuxMounter>();
         services.AddSingleton<ILoopDevices, LinuxLoopDevices>();
+        services.AddSingleton<IProjectQuotas, LinuxProjectQuotas>();
         services.AddSingleton<FileSystemTools>();
         services.AddSingleton<IVolumeBacking, DirectoryBacking>();
         services.AddSingleton<IVolumeBacking, ImageBacking>();

@@ -13,6 +13,8 @@ public sealed partial class VolumeManager(
     VolumeBackings backings,
     CapacityPlanner capacity,
     FileSystemTools tools,
+    IProjectQuotas quotas,
+    DataDirLayout layout,
     DriverOptions options,
     ILogger<VolumeManager> logger)
 {
@@ -47,6 +49,7 @@ public sealed partial class VolumeManager(
             AccessType = accessType,
             FsType = fsType,
             OnDelete = parameters.OnDelete,
+            ProjectId = parameters.Quota ? QuotaProject(volumeId) : 0,
         };
         var backing = backings.For(record);
         store.Create(record, staging => backing.Provision(staging, record));
@@ -88,6 +91,14 @@ public sealed partial class VolumeManager(
         if (!LinuxLoopDevices.IsSupported)
             throw new VolumePreconditionException("backing=image cannot be used here: this node has no /dev/loop-control (loop devices)");
         return (types[0], fsType);
+    }
+
+    private uint QuotaProject(string volumeId)
+    {
+        if (quotas.Unavailable(layout.Root) is { } reason)
+            throw new VolumePreconditionException($"quota: \"true\" cannot be honoured here: {reason}");
+        var taken = index.All().Select(r => r.ProjectId).ToHashSet();
+        return ProjectId.For(volumeId, taken.Contains);
     }
 
     private long ResolveSize(CapacityRange range, Backing backing, string fsType)

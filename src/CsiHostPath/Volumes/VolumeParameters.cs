@@ -1,7 +1,7 @@
 namespace CsiHostPath.Volumes;
 
 /// <summary>The StorageClass parameters this driver understands; any other key is refused so that a typo is not silently ignored.</summary>
-public sealed record VolumeParameters(Backing Backing, OnDelete OnDelete)
+public sealed record VolumeParameters(Backing Backing, OnDelete OnDelete, bool Quota)
 {
     /// <summary>Keys external-provisioner adds itself (--extra-create-metadata) or reserves; kept with the volume, never interpreted.</summary>
     public const string KubernetesPrefix = "csi.storage.k8s.io/";
@@ -12,18 +12,32 @@ public sealed record VolumeParameters(Backing Backing, OnDelete OnDelete)
 
     public const string BackingKey = "backing";
     public const string OnDeleteKey = "onDelete";
+    public const string QuotaKey = "quota";
 
     public static VolumeParameters Parse(IReadOnlyDictionary<string, string> parameters)
     {
         foreach (var key in parameters.Keys)
         {
-            if (!key.StartsWith(KubernetesPrefix, StringComparison.Ordinal) && key is not (BackingKey or OnDeleteKey))
+            if (!key.StartsWith(KubernetesPrefix, StringComparison.Ordinal) && key is not (BackingKey or OnDeleteKey or QuotaKey))
                 throw new InvalidVolumeArgumentException("parameters",
-                    $"unknown parameter '{key}'; this driver accepts {BackingKey}, {OnDeleteKey} and {KubernetesPrefix}* keys");
+                    $"unknown parameter '{key}'; this driver accepts {BackingKey}, {OnDeleteKey}, {QuotaKey} and {KubernetesPrefix}* keys");
         }
-        return new VolumeParameters(
+        var result = new VolumeParameters(
             ParseEnum(parameters, BackingKey, Backing.Directory),
-            ParseEnum(parameters, OnDeleteKey, OnDelete.Delete));
+            ParseEnum(parameters, OnDeleteKey, OnDelete.Delete),
+            ParseBool(parameters, QuotaKey));
+        if (result.Quota && result.Backing != Backing.Directory)
+            throw new InvalidVolumeArgumentException("parameters", $"{QuotaKey} applies to backing: directory; an image volume's size is already enforced by its filesystem");
+        return result;
+    }
+
+    private static bool ParseBool(IReadOnlyDictionary<string, string> parameters, string key)
+    {
+        if (!parameters.TryGetValue(key, out var value))
+            return false;
+        return bool.TryParse(value, out bool result)
+            ? result
+            : throw new InvalidVolumeArgumentException("parameters", $"{key} '{value}' is not \"true\" or \"false\"");
     }
 
     private static T ParseEnum<T>(IReadOnlyDictionary<string, string> parameters, string key, T fallback) where T : struct, Enum

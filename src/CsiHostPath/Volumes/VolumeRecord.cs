@@ -26,6 +26,9 @@ public sealed record VolumeRecord
 
     public OnDelete OnDelete { get; init; } = OnDelete.Delete;
 
+    /// <summary>The quota project limiting a directory volume (StorageClass quota: "true"); 0 for none.</summary>
+    public uint ProjectId { get; init; }
+
     public IReadOnlyList<Publication> Publications { get; init; } = [];
 
     /// <summary>Why the record could not be read at start-up; such a volume is reported abnormal and can only be deleted.</summary>

@@ -12,6 +12,8 @@ public sealed partial class VolumeRecovery(
     VolumeIndex index,
     IMounter mounter,
     VolumeBackings backings,
+    IProjectQuotas quotas,
+    DataDirLayout layout,
     ILogger<VolumeRecovery> logger)
 {
     public void Run()
@@ -35,6 +37,10 @@ public sealed partial class VolumeRecovery(
             index.Put(current);
         }
         LogRecovered(index.Count);
+        if (quotas.Unavailable(layout.Root) is { } reason)
+            LogQuotasUnavailable(reason);
+        else
+            LogQuotasAvailable(layout.Root);
     }
 
     private void Activate(VolumeRecord record)
@@ -54,4 +60,10 @@ public sealed partial class VolumeRecovery(
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Loaded {VolumeCount} volumes")]
     private partial void LogRecovered(int volumeCount);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Project quotas available on {DataDir}: quota: \"true\" directory volumes get a hard limit")]
+    private partial void LogQuotasAvailable(string dataDir);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Information, Message = "StorageClass parameter quota: \"true\" is unavailable: {Reason}")]
+    private partial void LogQuotasUnavailable(string reason);
 }

@@ -1,4 +1,5 @@
 using CsiHostPath.Options;
+using CsiHostPath.Os;
 using CsiHostPath.Volumes;
 using CsiHostPath.Volumes.Backings;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,7 +26,7 @@ public sealed class VolumeStoreTests : IDisposable
     }
 
     private void Create(VolumeStore store, VolumeRecord record) =>
-        store.Create(record, staging => new DirectoryBacking(_layout).Provision(staging, record));
+        store.Create(record, staging => new DirectoryBacking(_layout, new LinuxProjectQuotas()).Provision(staging, record));
 
     private static VolumeRecord Record(string name) => new()
     {

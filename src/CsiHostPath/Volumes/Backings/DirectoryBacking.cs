@@ -3,8 +3,8 @@ using CsiHostPath.Os;
 
 namespace CsiHostPath.Volumes.Backings;
 
-/// <summary>A plain directory: nothing to attach, the size is recorded and reported, not enforced.</summary>
-public sealed class DirectoryBacking(DataDirLayout layout) : IVolumeBacking
+/// <summary>A plain directory: nothing to attach; the size is recorded and reported, and enforced only by a project quota when asked for.</summary>
+public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas) : IVolumeBacking
 {
     // Pods run as any uid; fsGroup (CSIDriver fsGroupPolicy: File) narrows this when the pod sets one.
     private const UnixFileMode VolumeDataDir = (UnixFileMode)0b111_111_111;
@@ -16,6 +16,8 @@ public sealed class DirectoryBacking(DataDirLayout layout) : IVolumeBacking
         string data = Path.Combine(stagingDir, DataDirLayout.DataDirName);
         Directory.CreateDirectory(data);
         File.SetUnixFileMode(data, VolumeDataDir);
+        if (record.ProjectId != 0)
+            quotas.Limit(data, record.ProjectId, record.CapacityBytes);
     }
 
     public void Activate(VolumeRecord record)
@@ -28,7 +30,12 @@ public sealed class DirectoryBacking(DataDirLayout layout) : IVolumeBacking
 
     public SafeFdHandle OpenPublishSource(VolumeRecord record) => layout.OpenData(record.VolumeId);
 
-    public bool Grow(VolumeRecord record, long newSize) => false;
+    public bool Grow(VolumeRecord record, long newSize)
+    {
+        if (record.ProjectId != 0)
+            quotas.Limit(layout.DataPath(record.VolumeId), record.ProjectId, newSize);
+        return false;
+    }
 
     public void GrowFileSystem(VolumeRecord record)
     {
