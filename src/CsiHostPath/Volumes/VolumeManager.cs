@@ -57,11 +57,19 @@ public sealed partial class VolumeManager(
         {
             backing.Activate(record);
         }
-        catch
+        catch (Exception e)
         {
             // Not acknowledged, so not kept: a volume that cannot be used must not linger half-made.
-            backing.Deactivate(record);
-            store.Delete(volumeId);
+            try
+            {
+                backing.Deactivate(record);
+                store.Delete(volumeId);
+            }
+            catch (Exception cleanup)
+            {
+                // The original failure is the one the CO must see; a leftover is finished at the next start-up or delete.
+                LogRollbackFailed(volumeId, e.Message, cleanup.Message);
+            }
             throw;
         }
         index.Put(record);
@@ -220,6 +228,9 @@ public sealed partial class VolumeManager(
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Archived volume {VolumeId} ({VolumeName}) to {ArchivePath}")]
     private partial void LogArchived(string volumeId, string volumeName, string archivePath);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Volume {VolumeId} could not be activated ({Reason}) nor removed again ({CleanupReason})")]
+    private partial void LogRollbackFailed(string volumeId, string reason, string cleanupReason);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Expanded volume {VolumeId} to {CapacityBytes} bytes")]
     private partial void LogExpanded(string volumeId, long capacityBytes);
