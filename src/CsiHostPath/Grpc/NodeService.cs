@@ -56,7 +56,8 @@ public sealed class NodeService(VolumePublisher publisher, NodeTopology topology
         if (request.VolumePath.Length == 0)
             throw Invalid("volume_path", "is required");
         var range = request.CapacityRange ?? new Csi.V1.CapacityRange();
-        long capacity = publisher.ExpandFileSystem(volumeId, request.VolumePath, new Volumes.CapacityRange(range.RequiredBytes, range.LimitBytes));
+        var access = request.VolumeCapability is null ? null : CapabilityTranslation.ToAccess(request.VolumeCapability, "volume_capability");
+        long capacity = publisher.ExpandFileSystem(volumeId, request.VolumePath, new Volumes.CapacityRange(range.RequiredBytes, range.LimitBytes), access);
         return Task.FromResult(new NodeExpandVolumeResponse { CapacityBytes = capacity });
     }
 

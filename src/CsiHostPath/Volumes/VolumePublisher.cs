@@ -98,10 +98,13 @@ public sealed partial class VolumePublisher(
     }
 
     /// <summary>NodeExpandVolume: grows the filesystem of a published volume to the size the controller gave it.</summary>
-    public long ExpandFileSystem(string volumeId, string volumePath, CapacityRange range)
+    public long ExpandFileSystem(string volumeId, string volumePath, CapacityRange range, VolumeAccess? access)
     {
         using var lease = locks.Acquire(volumeId);
         var record = Usable(volumeId);
+        // On the Expand RPCs the spec's "exceeds capabilities" is INVALID_ARGUMENT, unlike NodePublishVolume's FAILED_PRECONDITION.
+        if (access is not null && VolumeAccessPolicy.Refusal(record, access) is { } refusal)
+            throw new InvalidVolumeArgumentException("volume_capability", refusal);
         volumePath = volumePath.Length > 1 ? volumePath.TrimEnd('/') : volumePath;
         if (record.FindPublication(volumePath) is null)
             throw new VolumeNotFoundException(volumeId, $"it is not published at volume_path {volumePath}");
