@@ -7,7 +7,7 @@ namespace CsiHostPath.ConformanceTests.HostileInput;
 
 /// <summary>
 /// The hostile-input table. Names and ids that would walk out of a data dir if used as paths, target paths that are
-/// relative or climb out, capabilities a directory volume cannot honour, and sizes no node has. The "../../canary"
+/// relative or climb out, capabilities a volume made with no parameters cannot honour, and sizes no node has. The "../../canary"
 /// rows point at the canary tree beside csi-hostpath's data dir (data/volumes/../../canary) so that a driver
 /// that joins ids into paths would hit it.
 /// </summary>
@@ -120,15 +120,20 @@ public static class HostileCases
             StatusCode.NotFound);
     }
 
+    /// <summary>
+    /// Every request here has no parameters, so the volume is of the driver's default kind: for csi-hostpath a plain
+    /// directory, which has no device to hand out as a block volume and no filesystem of its own to choose. The same
+    /// block and fs_type requests are valid with the StorageClass parameter backing: image (OwnDriver/ImageBackingTests).
+    /// </summary>
     private static void AddAccessTypes(Dictionary<string, HostileCase> cases)
     {
         var capabilities = new Dictionary<string, Func<VolumeRequests, VolumeCapability>>
         {
-            ["block"] = _ => VolumeRequests.BlockCapability(),
+            ["block (default backing)"] = _ => VolumeRequests.BlockCapability(),
             ["MULTI_NODE_READER_ONLY"] = r => r.Capability(Mode.MultiNodeReaderOnly),
             ["MULTI_NODE_SINGLE_WRITER"] = r => r.Capability(Mode.MultiNodeSingleWriter),
             ["MULTI_NODE_MULTI_WRITER"] = r => r.Capability(Mode.MultiNodeMultiWriter),
-            ["fs_type xfs"] = r => r.Capability(fsType: "xfs"),
+            ["fs_type xfs (default backing)"] = r => r.Capability(fsType: "xfs"),
             ["mount flag not known"] = r => WithMountFlag(r.Capability(), "suid,dev;rm -rf /"),
             ["access mode 99"] = r => r.Capability((Mode)99),
         };
