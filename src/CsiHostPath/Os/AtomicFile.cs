@@ -7,17 +7,22 @@ public static class AtomicFile
 {
     public const string TempSuffix = ".tmp";
 
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <summary>
+    /// Replaces <paramref name="path"/>. The rename alone already survives a crash of the process; <paramref name="durable"/>
+    /// adds the two fsyncs that make it survive a crash of the machine too.
+    /// </summary>
+    public static void Write(string path, ReadOnlySpan<byte> content, bool durable = true)
     {
         // The temp file sits beside the target: rename(2) is atomic only within one filesystem.
         string temp = path + TempSuffix;
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
             stream.Write(content);
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: durable);
         }
         File.Move(temp, path, overwrite: true);
-        SyncDirectory(Path.GetDirectoryName(path)!);
+        if (durable)
+            SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
     /// <summary>Makes a rename or create inside <paramref name="directory"/> durable.</summary>

@@ -15,8 +15,11 @@ public interface IVolumeStore
     /// <summary>Makes the volume's directory, what <paramref name="provision"/> puts in it, and its record appear together.</summary>
     void Create(VolumeRecord record, Action<string> provision);
 
-    /// <summary>Replaces the volume's record.</summary>
-    void Update(VolumeRecord record);
+    /// <summary>
+    /// Replaces the volume's record. Not <paramref name="durable"/> suits what a machine crash undoes anyway
+    /// (publications: a reboot takes the mounts away); it still survives a crash of the driver.
+    /// </summary>
+    void Update(VolumeRecord record, bool durable = true);
 
     /// <summary>Removes the volume and all its data; a volume that is already gone is not an error.</summary>
     void Delete(string volumeId);

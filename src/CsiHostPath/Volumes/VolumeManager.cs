@@ -220,10 +220,10 @@ public sealed partial class VolumeManager(
         return (capacity.Available(), CapacityPlanner.Minimum(backing, fsType));
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Created volume {VolumeId} ({VolumeName}, {CapacityBytes} bytes, {Backing})")]
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Created volume {VolumeId} ({VolumeName}, {CapacityBytes} bytes, {Backing})")]
     private partial void LogCreated(string volumeId, string volumeName, long capacityBytes, Backing backing);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Deleted volume {VolumeId} ({VolumeName})")]
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Deleted volume {VolumeId} ({VolumeName})")]
     private partial void LogDeleted(string volumeId, string volumeName);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Archived volume {VolumeId} ({VolumeName}) to {ArchivePath}")]
@@ -232,6 +232,6 @@ public sealed partial class VolumeManager(
     [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Volume {VolumeId} could not be activated ({Reason}) nor removed again ({CleanupReason})")]
     private partial void LogRollbackFailed(string volumeId, string reason, string cleanupReason);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Expanded volume {VolumeId} to {CapacityBytes} bytes")]
+    [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "Expanded volume {VolumeId} to {CapacityBytes} bytes")]
     private partial void LogExpanded(string volumeId, long capacityBytes);
 }

@@ -41,9 +41,10 @@ public sealed partial class VolumePublisher(
         }
 
         // The publication is recorded before the mount is made, so a crash can leave a record without a
-        // mount (dropped at start-up) but never a mount the driver does not know of.
+        // mount (dropped at start-up) but never a mount the driver does not know of. No fsync: a machine
+        // crash that could lose the record takes the mount with it.
         var published = record.WithPublication(new Publication(targetPath, readOnly, access.AccessMode, access.MountFlags));
-        store.Update(published);
+        store.Update(published, durable: false);
         index.Put(published);
         bool createdTarget = false;
         try
@@ -56,7 +57,7 @@ public sealed partial class VolumePublisher(
         {
             if (createdTarget)
                 RemoveTarget(targetPath);
-            store.Update(record);
+            store.Update(record, durable: false);
             index.Put(record);
             throw;
         }
@@ -82,7 +83,7 @@ public sealed partial class VolumePublisher(
         if (record.FindPublication(targetPath) is not null)
         {
             var unpublished = record.WithoutPublication(targetPath);
-            store.Update(unpublished);
+            store.Update(unpublished, durable: false);
             index.Put(unpublished);
         }
         LogUnpublished(volumeId, targetPath);
@@ -137,15 +138,15 @@ public sealed partial class VolumePublisher(
         }
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Published volume {VolumeId} at {TargetPath} (readonly={ReadOnly})")]
+    [LoggerMessage(EventId = 300, Level = LogLevel.Debug, Message = "Published volume {VolumeId} at {TargetPath} (readonly={ReadOnly})")]
     private partial void LogPublished(string volumeId, string targetPath, bool readOnly);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Unpublished volume {VolumeId} from {TargetPath}")]
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Unpublished volume {VolumeId} from {TargetPath}")]
     private partial void LogUnpublished(string volumeId, string targetPath);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Could not remove target {TargetPath}: {Reason}")]
     private partial void LogTargetNotRemoved(string targetPath, string reason);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Grew the filesystem of volume {VolumeId} to {CapacityBytes} bytes")]
+    [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Grew the filesystem of volume {VolumeId} to {CapacityBytes} bytes")]
     private partial void LogFileSystemExpanded(string volumeId, long capacityBytes);
 }

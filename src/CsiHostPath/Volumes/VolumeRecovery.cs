@@ -31,7 +31,7 @@ public sealed partial class VolumeRecovery(
                 current = current.WithoutPublication(publication.TargetPath);
             }
             if (!ReferenceEquals(current, record))
-                store.Update(current);
+                store.Update(current, durable: false);
             if (current.Damage is null)
                 Activate(current);
             index.Put(current);

@@ -90,7 +90,8 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
         AtomicFile.SyncDirectory(layout.VolumesDir);
     }
 
-    public void Update(VolumeRecord record) => AtomicFile.Write(layout.RecordPath(record.VolumeId), Serialize(record));
+    public void Update(VolumeRecord record, bool durable = true) =>
+        AtomicFile.Write(layout.RecordPath(record.VolumeId), Serialize(record), durable);
 
     public void Delete(string volumeId)
     {
