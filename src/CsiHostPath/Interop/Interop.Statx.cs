@@ -22,7 +22,10 @@ internal static partial class Libc
         internal ulong Inode;
         internal ulong Size;
         internal ulong Blocks;
+        internal ulong AttributesMask;
     }
+
+    internal const ulong STATX_ATTR_MOUNT_ROOT_FLAG = 0x2000;
 
     [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int StatxRaw(int dirFd, string path, int flags, uint mask, out StatxBuffer buffer);

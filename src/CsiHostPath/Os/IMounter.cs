@@ -14,8 +14,8 @@ public interface IMounter
     /// <summary>Unmounts the mount on <paramref name="targetPath"/>; false if nothing was mounted there.</summary>
     bool Unmount(string targetPath);
 
-    /// <summary>The mount whose mount point is exactly <paramref name="path"/>, or null.</summary>
-    MountInfo? FindMount(string path);
+    /// <summary>Whether <paramref name="path"/> is the root of a mount: one statx(2), not a read of the whole mount table.</summary>
+    bool IsMountPoint(string path);
 
     IReadOnlyList<MountInfo> ListMounts();
 }

@@ -44,16 +44,17 @@ public sealed class LinuxMounter : IMounter
         }
     }
 
-    public MountInfo? FindMount(string path)
+    public bool IsMountPoint(string path)
     {
-        MountInfo? found = null;
-        foreach (var mount in ListMounts())
+        try
         {
-            // The last entry wins: it is the one on top, the one a process at that path sees.
-            if (mount.MountPoint == path)
-                found = mount;
+            var status = Libc.Lstat(path);
+            return (status.Attributes & status.AttributesMask & Libc.STATX_ATTR_MOUNT_ROOT_FLAG) != 0;
         }
-        return found;
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return false;
+        }
     }
 
     public IReadOnlyList<MountInfo> ListMounts() => MountInfoParser.ReadSelf();

@@ -26,7 +26,7 @@ public sealed partial class VolumePublisher(
             if (!existing.Matches(readOnly, access))
                 throw new VolumeConflictException(
                     $"volume {volumeId} is already published at {targetPath} with readonly={existing.ReadOnly}, access mode {existing.AccessMode}");
-            if (mounter.FindMount(targetPath) is not null)
+            if (mounter.IsMountPoint(targetPath))
                 return;
             // The record says published but the mount is gone (a restart or an outside unmount): mount again.
         }
@@ -35,7 +35,7 @@ public sealed partial class VolumePublisher(
             throw new VolumePreconditionException(
                 $"volume {volumeId} is already published at {record.Publications[0].TargetPath} and access mode {access.AccessMode} allows one target only");
         }
-        else if (mounter.FindMount(targetPath) is not null)
+        else if (mounter.IsMountPoint(targetPath))
         {
             throw new VolumePreconditionException($"target_path {targetPath} already has something else mounted on it");
         }
@@ -71,7 +71,7 @@ public sealed partial class VolumePublisher(
         try
         {
             // A target can carry the same bind more than once if an earlier publish was interrupted; take them all off.
-            while (mounter.FindMount(targetPath) is not null && mounter.Unmount(targetPath))
+            while (mounter.Unmount(targetPath))
             {
             }
         }

@@ -46,7 +46,7 @@ public sealed partial class ImageBacking(
             if (record.AccessType == AccessType.Block)
                 return;
             string mount = layout.MountPath(record.VolumeId);
-            if (mounter.FindMount(mount) is not null)
+            if (mounter.IsMountPoint(mount))
                 return;
             mounter.Mount(device, mount, record.FsType, MountFlags.None);
             if (new DirectoryInfo(mount).UnixFileMode != FileSystemRoot && IsFreshFileSystem(mount))
@@ -69,7 +69,7 @@ public sealed partial class ImageBacking(
     public void Deactivate(VolumeRecord record)
     {
         string mount = layout.MountPath(record.VolumeId);
-        if (record.AccessType == AccessType.Mount && mounter.FindMount(mount) is not null)
+        if (record.AccessType == AccessType.Mount && mounter.IsMountPoint(mount))
         {
             try
             {
@@ -91,7 +91,7 @@ public sealed partial class ImageBacking(
     {
         if (record.AccessType == AccessType.Block)
             return Libc.OpenAt(null, Device(record), Libc.O_PATH | Libc.O_NOFOLLOW);
-        if (mounter.FindMount(layout.MountPath(record.VolumeId)) is null)
+        if (!mounter.IsMountPoint(layout.MountPath(record.VolumeId)))
             Activate(record);
         return layout.OpenMount(record.VolumeId);
     }
