@@ -8,13 +8,18 @@ internal static class Errno
     internal const int EINTR = 4;
     internal const int EIO = 5;
     internal const int ENXIO = 6;
+    internal const int EAGAIN = 11;
     internal const int EACCES = 13;
     internal const int EBUSY = 16;
     internal const int EEXIST = 17;
+    internal const int EXDEV = 18;
     internal const int ENOTDIR = 20;
+    internal const int EISDIR = 21;
     internal const int EINVAL = 22;
     internal const int ENOSPC = 28;
     internal const int EROFS = 30;
+    internal const int ENOSYS = 38;
+    internal const int ENOTEMPTY = 39;
     internal const int ELOOP = 40;
     internal const int EDQUOT = 122;
 }

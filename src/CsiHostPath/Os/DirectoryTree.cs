@@ -1,77 +1,184 @@
-using System.IO.Enumeration;
+using System.Text;
+using CsiHostPath.Interop;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CsiHostPath.Os;
 
-/// <summary>Walks and removes directory trees without ever following a symlink and without recursion.</summary>
-public static class DirectoryTree
+/// <summary>
+/// Walks and removes directory trees that untrusted pods have filled: by descriptor, never following a symlink
+/// nor crossing onto another mount, without recursion, with one descriptor open whatever the depth.
+/// </summary>
+public static partial class DirectoryTree
 {
-    private static readonly EnumerationOptions Everything = new()
-    {
-        RecurseSubdirectories = false,
-        AttributesToSkip = 0,
-        IgnoreInaccessible = false,
-        ReturnSpecialDirectories = false,
-    };
+    private const long ProgressEvery = 100_000;
 
-    /// <summary>Bytes (apparent sizes) and inodes used by the tree, the root included.</summary>
+    // A directory found non-empty again right after it was emptied, or a pass that removes nothing, is a race
+    // with a tenant process still writing through a descriptor it holds. This many mean it keeps writing, and
+    // the removal gives up with an error (the caller retries later) rather than spin for as long as it writes.
+    private const int MaxRaces = 1_000;
+
+    /// <summary>Bytes (apparent sizes) and inodes used by the tree, the root included. A tree rearranged during the walk is counted in part.</summary>
     public static (long Bytes, long Inodes) Usage(string root)
     {
         long bytes = 0, inodes = 1;
-        var pending = new Stack<string>();
-        pending.Push(root);
-        while (pending.TryPop(out var directory))
+        using var cursor = DirectoryCursor.OpenRoot(root);
+        while (true)
         {
-            foreach (var entry in Entries(directory))
+            while (cursor.TryRead(out var entry))
             {
                 inodes++;
-                if (entry.IsRealDirectory)
-                    pending.Push(entry.Path);
-                else
-                    bytes += entry.Length;
+                if (entry.Type is Libc.DT_DIR or Libc.DT_UNKNOWN && cursor.TryDescend(entry, resumeAt: entry.Next) == DescendResult.Entered)
+                    continue;
+                if (entry.Type != Libc.DT_DIR && Libc.TryStatxAt(cursor.Current, entry.NameZ, out var status) == 0 && !status.IsDirectory)
+                    bytes += (long)status.Size;
             }
+            if (cursor.Depth == 0 || !cursor.TryAscend())
+                return (bytes, inodes);
         }
-        return (bytes, inodes);
     }
 
     /// <summary>Removes <paramref name="root"/> and all beneath it; a symlink is removed, never followed.</summary>
-    public static void Remove(string root)
+    public static void Remove(string root) => Remove(root, NullLogger.Instance);
+
+    /// <summary>
+    /// Removes <paramref name="root"/> and all beneath it, logging progress to <paramref name="logger"/> for huge
+    /// trees. Only the last component of <paramref name="root"/> may be a tenant's; everything beneath it is
+    /// treated as hostile: a symlink is removed, never followed, and a mount inside the tree stops the removal.
+    /// </summary>
+    public static void Remove(string root, ILogger logger)
     {
-        if (!Directory.Exists(root) || File.GetAttributes(root).HasFlag(FileAttributes.ReparsePoint))
+        string path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        string parentPath = Path.GetDirectoryName(path) ?? throw new ArgumentException("refusing to remove /", nameof(root));
+        byte[] nameZ = Encoding.UTF8.GetBytes(Path.GetFileName(path) + "\0");
+        SafeFdHandle parent;
+        try
         {
-            if (Path.Exists(root))
-                File.Delete(root);
+            parent = Libc.OpenAt(null, parentPath, Libc.O_RDONLY | Libc.O_DIRECTORY);
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.ENOENT)
+        {
             return;
         }
-        // Post-order without recursion: a directory is pushed back, marked, before its subdirectories,
-        // and removed when it is popped again, by then empty.
-        var pending = new Stack<(string Path, bool Emptied)>();
-        pending.Push((root, false));
-        while (pending.TryPop(out var item))
+        using (parent)
         {
-            if (item.Emptied)
+            var removal = new Removal(path, logger);
+            int errno;
+            for (bool again = false; RemoveEntry(parent, nameZ, Libc.DT_UNKNOWN, out errno) == EntryRemoval.NotEmpty; again = true)
             {
-                Directory.Delete(item.Path);
-                continue;
+                if (again)
+                    removal.Race();
+                var opened = DirectoryCursor.TryOpen(parent, nameZ, path, out var cursor);
+                if (opened == DescendResult.OtherMount)
+                    throw new ErrnoException(Errno.EXDEV, "openat2", path);
+                if (cursor is not null)
+                {
+                    using (cursor)
+                        Empty(cursor, removal);
+                }
             }
-            pending.Push((item.Path, true));
-            foreach (var entry in Entries(item.Path))
-            {
-                if (entry.IsRealDirectory)
-                    pending.Push((entry.Path, false));
-                else
-                    File.Delete(entry.Path);
-            }
+            if (errno != 0)
+                throw new ErrnoException(errno, "unlinkat", path);
+            removal.Finish();
         }
     }
 
-    private readonly record struct Entry(string Path, bool IsRealDirectory, long Length);
+    /// <summary>One pass over the tree under <paramref name="cursor"/>, removing what it can; ends at the root or when the tree was rearranged under it.</summary>
+    private static void Empty(DirectoryCursor cursor, Removal removal)
+    {
+        bool ascended = false;
+        while (true)
+        {
+            while (cursor.TryRead(out var entry))
+            {
+                switch (RemoveEntry(cursor.Current, entry.NameZ, entry.Type, out int errno))
+                {
+                    case EntryRemoval.Gone:
+                        removal.Count();
+                        ascended = false;
+                        continue;
+                    case EntryRemoval.Failed:
+                        throw new ErrnoException(errno, "unlinkat", cursor.Describe(entry));
+                }
+                // The first entry after coming back up is the directory just emptied: full again means a race.
+                if (ascended)
+                    removal.Race();
+                ascended = false;
+                // A directory with something in it: empty it, then come back to this entry to remove it.
+                // Gone or NotADirectory means a tenant changed it since; the next pass sees what it is now.
+                if (cursor.TryDescend(entry, resumeAt: entry.Start) == DescendResult.OtherMount)
+                    throw new ErrnoException(Errno.EXDEV, "openat2", cursor.Describe(entry));
+            }
+            if (cursor.Depth == 0 || !cursor.TryAscend())
+                return;
+            ascended = true;
+        }
+    }
 
-    private static IEnumerable<Entry> Entries(string directory) =>
-        new FileSystemEnumerable<Entry>(
-            directory,
-            (ref FileSystemEntry e) => new Entry(
-                e.ToFullPath(),
-                e.IsDirectory && !e.Attributes.HasFlag(FileAttributes.ReparsePoint),
-                e.IsDirectory ? 0 : e.Length),
-            Everything);
+    private static EntryRemoval RemoveEntry(SafeFdHandle dir, ReadOnlySpan<byte> nameZ, byte type, out int errno)
+    {
+        int flags = type is Libc.DT_DIR or Libc.DT_UNKNOWN ? Libc.AT_REMOVEDIR : 0;
+        // A tenant can flip a name between a file and a directory as fast as we look: a few tries, then the next pass.
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            errno = Libc.TryUnlinkAt(dir, nameZ, flags);
+            switch (errno)
+            {
+                case 0 or Errno.ENOENT:
+                    errno = 0;
+                    return EntryRemoval.Gone;
+                case Errno.ENOTEMPTY or Errno.EEXIST:
+                    errno = 0;
+                    return EntryRemoval.NotEmpty;
+                case Errno.ENOTDIR:
+                    flags = 0;
+                    break;
+                case Errno.EISDIR:
+                    flags = Libc.AT_REMOVEDIR;
+                    break;
+                default:
+                    return EntryRemoval.Failed;
+            }
+        }
+        errno = 0;
+        return EntryRemoval.NotEmpty;
+    }
+
+    private enum EntryRemoval
+    {
+        Gone,
+        NotEmpty,
+        Failed,
+    }
+
+    /// <summary>Counts removed entries, logging every <see cref="ProgressEvery"/> so a huge delete is visibly moving, and races lost to a writer.</summary>
+    private sealed class Removal(string path, ILogger logger)
+    {
+        private int _races;
+
+        public long Removed { get; private set; }
+
+        public void Race()
+        {
+            if (++_races > MaxRaces)
+                throw new IOException($"{path} cannot be removed yet: something keeps writing into it ({Removed} entries removed so far)");
+        }
+
+        public void Count()
+        {
+            if (++Removed % ProgressEvery == 0)
+                LogRemovalProgress(logger, path, Removed);
+        }
+
+        public void Finish()
+        {
+            if (Removed >= ProgressEvery)
+                LogRemovalDone(logger, path, Removed);
+        }
+    }
+
+    [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "Removing {Path}: {Entries} entries removed so far")]
+    private static partial void LogRemovalProgress(ILogger logger, string path, long entries);
+
+    [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "Removed {Path}: {Entries} entries")]
+    private static partial void LogRemovalDone(ILogger logger, string path, long entries);
 }

@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace CsiHostPath.Interop;
+
+internal static partial class Libc
+{
+    internal const int AT_EMPTY_PATH = 0x1000;
+    private const int AtNoFollow = 0x100;
+    private const uint StatxTypeModeInoSize = 0x1 | 0x2 | 0x100 | 0x200;
+    internal const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;
+    internal const uint S_IFMT = 0xF000;
+    internal const uint S_IFDIR = 0x4000;
+
+    /// <summary>The fields of struct statx (linux/stat.h) a tree walk needs; the struct is 256 bytes on every architecture.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    internal struct FileStatus
+    {
+        [FieldOffset(0x08)] internal ulong Attributes;
+        [FieldOffset(0x1c)] internal ushort Mode;
+        [FieldOffset(0x20)] internal ulong Inode;
+        [FieldOffset(0x28)] internal ulong Size;
+        [FieldOffset(0x38)] internal ulong AttributesMask;
+        [FieldOffset(0x88)] internal uint DevMajor;
+        [FieldOffset(0x8c)] internal uint DevMinor;
+
+        internal readonly bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
+
+        internal readonly bool IsMountRoot => (AttributesMask & Attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    }
+
+    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true)]
+    private static unsafe partial int StatxBytesRaw(SafeFdHandle dirFd, byte* path, int flags, uint mask, out FileStatus buffer);
+
+    /// <summary>statx(2) of a raw name in <paramref name="dir"/>, never following a final symlink; 0 or the errno.</summary>
+    internal static int TryStatxAt(SafeFdHandle dir, ReadOnlySpan<byte> nameZ, out FileStatus status) =>
+        TryStatx(dir, nameZ, AtNoFollow, out status);
+
+    /// <summary>statx(2) of an open descriptor itself.</summary>
+    internal static FileStatus FStatx(SafeFdHandle fd, string path)
+    {
+        int errno = TryStatx(fd, "\0"u8, AT_EMPTY_PATH | AtNoFollow, out var status);
+        return errno == 0 ? status : throw new ErrnoException(errno, "statx", path);
+    }
+
+    private static unsafe int TryStatx(SafeFdHandle dir, ReadOnlySpan<byte> nameZ, int flags, out FileStatus status)
+    {
+        int result, errno;
+        fixed (byte* name = nameZ)
+        {
+            do
+            {
+                result = StatxBytesRaw(dir, name, flags, StatxTypeModeInoSize, out status);
+                errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
+            }
+            while (errno == Errno.EINTR);
+        }
+        return errno;
+    }
+}
