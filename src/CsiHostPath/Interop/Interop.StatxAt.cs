@@ -6,7 +6,8 @@ internal static partial class Libc
 {
     internal const int AT_EMPTY_PATH = 0x1000;
     private const int AtNoFollow = 0x100;
-    private const uint StatxTypeModeInoSize = 0x1 | 0x2 | 0x100 | 0x200;
+    // STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_BLOCKS
+    private const uint StatxWanted = 0x1 | 0x2 | 0x100 | 0x200 | 0x400;
     internal const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;
     internal const uint S_IFMT = 0xF000;
     internal const uint S_IFDIR = 0x4000;
@@ -19,6 +20,7 @@ internal static partial class Libc
         [FieldOffset(0x1c)] internal ushort Mode;
         [FieldOffset(0x20)] internal ulong Inode;
         [FieldOffset(0x28)] internal ulong Size;
+        [FieldOffset(0x30)] internal ulong Blocks;
         [FieldOffset(0x38)] internal ulong AttributesMask;
         [FieldOffset(0x88)] internal uint DevMajor;
         [FieldOffset(0x8c)] internal uint DevMinor;
@@ -35,6 +37,22 @@ internal static partial class Libc
     internal static int TryStatxAt(SafeFdHandle dir, ReadOnlySpan<byte> nameZ, out FileStatus status) =>
         TryStatx(dir, nameZ, AtNoFollow, out status);
 
+    [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatxPathRaw(int dirFd, string path, int flags, uint mask, out FileStatus buffer);
+
+    /// <summary>statx(2) of a path, never following a final symlink.</summary>
+    internal static FileStatus Lstat(string path)
+    {
+        int result;
+        FileStatus status;
+        do
+        {
+            result = StatxPathRaw(AT_FDCWD, path, AtNoFollow, StatxWanted, out status);
+        }
+        while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+        return result < 0 ? throw ErrnoException.FromLastError("statx", path) : status;
+    }
+
     /// <summary>statx(2) of an open descriptor itself.</summary>
     internal static FileStatus FStatx(SafeFdHandle fd, string path)
     {
@@ -49,7 +67,7 @@ internal static partial class Libc
         {
             do
             {
-                result = StatxBytesRaw(dir, name, flags, StatxTypeModeInoSize, out status);
+                result = StatxBytesRaw(dir, name, flags, StatxWanted, out status);
                 errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
             }
             while (errno == Errno.EINTR);

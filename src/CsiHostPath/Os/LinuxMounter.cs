@@ -48,8 +48,7 @@ public sealed class LinuxMounter : IMounter
     {
         try
         {
-            var status = Libc.Lstat(path);
-            return (status.Attributes & status.AttributesMask & Libc.STATX_ATTR_MOUNT_ROOT_FLAG) != 0;
+            return Libc.Lstat(path).IsMountRoot;
         }
         catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
         {
