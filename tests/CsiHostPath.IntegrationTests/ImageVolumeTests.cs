@@ -80,7 +80,7 @@ public sealed class ImageVolumeTests : IAsyncLifetime
             VolumePath = target,
             CapacityRange = new CapacityRange { RequiredBytes = (mebibytes + 32) * MiB },
         };
-        if (fsType == "ext4" && !HasCapSysResource())
+        if (fsType == "ext4" && !Capabilities.HasSysResource)
         {
             // The kernel grows a mounted ext4 only for a process with CAP_SYS_RESOURCE; without it the driver must say so.
             var refused = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand));
@@ -210,10 +210,6 @@ public sealed class ImageVolumeTests : IAsyncLifetime
     }
 
     private static long DeviceSize(string device) => long.Parse(LoopFileSystem.Run("blockdev", "--getsize64", device).Trim());
-
-    private static bool HasCapSysResource() =>
-        File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapEff:"))
-            is var line && ((Convert.ToUInt64(line[7..].Trim(), 16) >> 24) & 1) == 1;
 
     private async Task<long> CapacityAsync() =>
         (await _driver.Client.Controller.GetCapacityAsync(new GetCapacityRequest { Parameters = { Image } })).AvailableCapacity;
