@@ -1,3 +1,4 @@
+using CsiHostPath.Client;
 using Csi.V1;
 using CsiHostPath.DeployTests.Infrastructure;
 using CsiHostPath.Testing;

@@ -1,3 +1,4 @@
+using CsiHostPath.Client;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;

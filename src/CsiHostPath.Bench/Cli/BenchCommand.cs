@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CsiHostPath.Bench.Csi;
+using CsiHostPath.Client;
 using CsiHostPath.Bench.Output;
 using CsiHostPath.Bench.Runs;
 using CsiHostPath.Bench.Startup;
@@ -118,7 +119,7 @@ public static class BenchCommand
         command.SetAction(async (result, _) =>
         {
             var report = await StartupProbe.RunAsync(result.GetValue(driver)!, result.GetValue(driverArgs) ?? [],
-                CsiConnection.SocketPathOf(result.GetValue(socket)!), result.GetValue(runs));
+                CsiClient.SocketPathOf(result.GetValue(socket)!), result.GetValue(runs));
             ReportWriter.Write(result.InvocationConfiguration.Output, report, result.GetValue(json));
             return 0;
         });

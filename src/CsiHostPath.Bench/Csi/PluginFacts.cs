@@ -1,3 +1,4 @@
+using CsiHostPath.Client;
 using Csi.V1;
 using CsiHostPath.Bench.Output;
 using CsiHostPath.Bench.Stats;
@@ -7,7 +8,7 @@ namespace CsiHostPath.Bench.Csi;
 /// <summary>What kubelet and external-provisioner learn from a driver before they use it.</summary>
 public sealed record PluginFacts(string Name, string Version, string NodeId, Topology? Topology, bool Staging)
 {
-    public static async Task<PluginFacts> DiscoverAsync(CsiConnection connection, RpcStats stats)
+    public static async Task<PluginFacts> DiscoverAsync(CsiClient connection, RpcStats stats)
     {
         var info = await stats.TimeAsync("GetPluginInfo", () => connection.Identity.GetPluginInfoAsync(new GetPluginInfoRequest()));
         var node = await stats.TimeAsync("NodeGetInfo", () => connection.Node.NodeGetInfoAsync(new NodeGetInfoRequest()));

@@ -1,4 +1,5 @@
 using CsiHostPath.Bench.Csi;
+using CsiHostPath.Client;
 using CsiHostPath.Bench.Output;
 using CsiHostPath.Bench.Stats;
 
@@ -14,8 +15,8 @@ public static class Benchmark
     {
         long? rssBefore = options.Pid is { } pid ? ProcessMemory.RssKiB(pid) : null;
         string runId = Guid.NewGuid().ToString("N")[..8];
-        string socketPath = CsiConnection.SocketPathOf(options.Endpoint);
-        var clients = Enumerable.Range(0, options.Concurrency).Select(_ => new CsiConnection(socketPath)).ToList();
+        string socketPath = CsiClient.SocketPathOf(options.Endpoint);
+        var clients = Enumerable.Range(0, options.Concurrency).Select(_ => new CsiClient(socketPath)).ToList();
         string workDir = WorkDirectory.Create(options.WorkDir, runId);
         try
         {
@@ -56,7 +57,7 @@ public static class Benchmark
     }
 
     /// <summary>Prefilled volumes have fixed names, so a second run with the same count finds them instead of adding more.</summary>
-    private static async Task<PrefillReport> PrefillAsync(BenchOptions options, PluginFacts plugin, IReadOnlyList<CsiConnection> clients, string workDir)
+    private static async Task<PrefillReport> PrefillAsync(BenchOptions options, PluginFacts plugin, IReadOnlyList<CsiClient> clients, string workDir)
     {
         var stats = new RpcStats();
         var workload = new VolumeWorkload(options, plugin, stats, workDir);
@@ -66,7 +67,7 @@ public static class Benchmark
             ListVolumesWalk.PageSize, pages, entries, elapsed.TotalMilliseconds, stats.Report());
     }
 
-    private static Task Item(VolumeWorkload workload, BenchMode mode, CsiConnection client, string name) =>
+    private static Task Item(VolumeWorkload workload, BenchMode mode, CsiClient client, string name) =>
         mode == BenchMode.Lifecycle ? workload.LifecycleAsync(client, name) : workload.CreateDeleteAsync(client, name);
 
     private static Dictionary<string, int> SumErrors(IEnumerable<RpcReport> rpcs) =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CsiHostPath.Bench.Csi;
+using CsiHostPath.Client;
 using Grpc.Core;
 
 namespace CsiHostPath.Bench.Runs;
@@ -10,7 +11,7 @@ public readonly record struct RunResult(int Succeeded, int Failed, TimeSpan Elap
 public static class ConcurrentRunner
 {
     /// <summary>An item fails when one of its RPCs does; the RPC's status code is counted where it was timed.</summary>
-    public static async Task<RunResult> RunAsync(IReadOnlyList<CsiConnection> clients, int count, Func<CsiConnection, int, Task> item)
+    public static async Task<RunResult> RunAsync(IReadOnlyList<CsiClient> clients, int count, Func<CsiClient, int, Task> item)
     {
         int next = -1, failed = 0;
         var elapsed = Stopwatch.StartNew();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Csi.V1;
 using CsiHostPath.Bench.Csi;
+using CsiHostPath.Client;
 using CsiHostPath.Bench.Stats;
 
 namespace CsiHostPath.Bench.Runs;
@@ -10,7 +11,7 @@ public static class ListVolumesWalk
 {
     public const int PageSize = 100;
 
-    public static async Task<(int Pages, int Entries, TimeSpan Elapsed)> RunAsync(CsiConnection connection, RpcStats stats)
+    public static async Task<(int Pages, int Entries, TimeSpan Elapsed)> RunAsync(CsiClient connection, RpcStats stats)
     {
         int pages = 0, entries = 0;
         string token = "";

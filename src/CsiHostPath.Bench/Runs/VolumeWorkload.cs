@@ -1,5 +1,6 @@
 using Csi.V1;
 using CsiHostPath.Bench.Csi;
+using CsiHostPath.Client;
 using CsiHostPath.Bench.Stats;
 
 namespace CsiHostPath.Bench.Runs;
@@ -16,13 +17,13 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
         Mount = new VolumeCapability.Types.MountVolume(),
     };
 
-    public async Task CreateDeleteAsync(CsiConnection connection, string name)
+    public async Task CreateDeleteAsync(CsiClient connection, string name)
     {
         var volume = await CreateAsync(connection, name);
         await DeleteVolumeAsync(connection, volume);
     }
 
-    public async Task LifecycleAsync(CsiConnection connection, string name)
+    public async Task LifecycleAsync(CsiClient connection, string name)
     {
         var volume = await CreateAsync(connection, name);
         string podDir = Path.Combine(workDir, name);
@@ -38,7 +39,7 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
         }
     }
 
-    private async Task NodeAsync(CsiConnection connection, Volume volume, string podDir)
+    private async Task NodeAsync(CsiClient connection, Volume volume, string podDir)
     {
         string target = Path.Combine(podDir, "mount");
         if (!plugin.Staging)
@@ -70,7 +71,7 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
         }
     }
 
-    private async Task PublishAsync(CsiConnection connection, Volume volume, string stagingPath, string target)
+    private async Task PublishAsync(CsiClient connection, Volume volume, string stagingPath, string target)
     {
         await stats.TimeAsync("NodePublishVolume", () => connection.Node.NodePublishVolumeAsync(new NodePublishVolumeRequest
         {
@@ -87,7 +88,7 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
         }));
     }
 
-    public async Task<Volume> CreateAsync(CsiConnection connection, string name)
+    public async Task<Volume> CreateAsync(CsiClient connection, string name)
     {
         var request = new CreateVolumeRequest
         {
@@ -102,6 +103,6 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
         return (await stats.TimeAsync("CreateVolume", () => connection.Controller.CreateVolumeAsync(request))).Volume;
     }
 
-    private Task DeleteVolumeAsync(CsiConnection connection, Volume volume) =>
+    private Task DeleteVolumeAsync(CsiClient connection, Volume volume) =>
         stats.TimeAsync("DeleteVolume", () => connection.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId }));
 }

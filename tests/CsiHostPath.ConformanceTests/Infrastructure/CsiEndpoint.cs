@@ -1,3 +1,4 @@
+using CsiHostPath.Client;
 using Csi.V1;
 using CsiHostPath.Testing;
 using ControllerCapability = Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;

@@ -2,15 +2,16 @@ using System.Net.Sockets;
 using Csi.V1;
 using Grpc.Net.Client;
 
-namespace CsiHostPath.Bench.Csi;
+namespace CsiHostPath.Client;
 
-/// <summary>One client connection to a CSI endpoint over its unix socket, as kubelet or a sidecar holds one.</summary>
-public sealed class CsiConnection : IDisposable
+/// <summary>gRPC clients for the CSI services over one unix socket, as kubelet and the sidecars connect: used by the benchmark and the tests.</summary>
+public sealed class CsiClient : IDisposable
 {
     private readonly GrpcChannel _channel;
 
-    public CsiConnection(string socketPath)
+    public CsiClient(string socketPath)
     {
+        SocketPath = socketPath;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) =>
@@ -32,13 +33,18 @@ public sealed class CsiConnection : IDisposable
         Identity = new Identity.IdentityClient(_channel);
         Controller = new Controller.ControllerClient(_channel);
         Node = new Node.NodeClient(_channel);
+        GroupController = new GroupController.GroupControllerClient(_channel);
     }
+
+    public string SocketPath { get; }
 
     public Identity.IdentityClient Identity { get; }
 
     public Controller.ControllerClient Controller { get; }
 
     public Node.NodeClient Node { get; }
+
+    public GroupController.GroupControllerClient GroupController { get; }
 
     /// <summary>Accepts the forms kubelet and the sidecars take: unix:///abs/path, unix:/abs/path or a bare path.</summary>
     public static string SocketPathOf(string endpoint) =>
