@@ -15,7 +15,7 @@ public static partial class DirectoryTree
     // A directory found non-empty again right after it was emptied, or a pass that removes nothing, is a race
     // with a tenant process still writing through a descriptor it holds. This many mean it keeps writing, and
     // the removal gives up with an error (the caller retries later) rather than spin for as long as it writes.
-    private const int MaxRaces = 1_000;
+    private const int MaxRaces = 100;
 
     /// <summary>Bytes (apparent sizes) and inodes used by the tree, the root included. A tree rearranged during the walk is counted in part.</summary>
     public static (long Bytes, long Inodes) Usage(string root)
