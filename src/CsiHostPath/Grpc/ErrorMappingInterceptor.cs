@@ -26,7 +26,7 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         }
         catch (Exception e)
         {
-            var status = ToStatus(e);
+            var status = Bounded(ToStatus(e));
             var level = status.StatusCode is StatusCode.Internal or StatusCode.Unknown ? LogLevel.Error : LogLevel.Warning;
             LogCall(level, method, volumeId, status.StatusCode, Stopwatch.GetElapsedTime(start).TotalMilliseconds, status.Detail);
             if (level == LogLevel.Error)
@@ -53,6 +53,13 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
 
     /// <summary>Ours carry the errno; .NET's own IOExceptions on Unix carry it as their HResult.</summary>
     private static int ErrnoOf(Exception e) => e is ErrnoException errno ? errno.Errno : e.HResult;
+
+    // Messages quote request fields (a page token, a name); the detail travels as an HTTP/2 header, and one over
+    // the client's header limit (64 KB in .NET, 8 KB in grpc-go) turns the real status into a transport error.
+    private const int MaxDetailLength = 1024;
+
+    private static Status Bounded(Status status) =>
+        status.Detail.Length <= MaxDetailLength ? status : new Status(status.StatusCode, status.Detail[..MaxDetailLength] + "…");
 
     // Identity and capability calls come every few seconds from the sidecars; at Information they would drown the rest.
     private static LogLevel LevelFor(string method) =>
