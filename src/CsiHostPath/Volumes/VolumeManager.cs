@@ -15,6 +15,7 @@ public sealed partial class VolumeManager(
     FileSystemTools tools,
     IProjectQuotas quotas,
     DataDirLayout layout,
+    DataDirProbe probe,
     DriverOptions options,
     ILogger<VolumeManager> logger)
 {
@@ -22,6 +23,7 @@ public sealed partial class VolumeManager(
     {
         var parameters = VolumeParameters.Parse(spec.Parameters);
         var (accessType, fsType) = ResolveAccess(parameters.Backing, spec.Accesses);
+        EnsureDataDirUsable();
         if (!topology.SatisfiesRequisite(spec.RequisiteTopologies))
             throw new InsufficientCapacityException(
                 $"accessibility_requirements exclude this node: volumes of this driver live only on {topology.Key}={topology.NodeId}");
@@ -99,6 +101,13 @@ public sealed partial class VolumeManager(
         if (!LinuxLoopDevices.IsSupported)
             throw new VolumePreconditionException("backing=image cannot be used here: this node has no /dev/loop-control (loop devices)");
         return (types[0], fsType);
+    }
+
+    /// <summary>A data dir that is gone or read-only is an outage to wait out (UNAVAILABLE), not a bug in the driver.</summary>
+    private void EnsureDataDirUsable()
+    {
+        if (probe.Problem() is { } problem)
+            throw new DataDirUnavailableException(problem);
     }
 
     private uint QuotaProject(string volumeId)
@@ -214,6 +223,7 @@ public sealed partial class VolumeManager(
         var backing = VolumeParameters.Parse(parameters).Backing;
         if (accesses.Any(a => VolumeAccessPolicy.Refusal(a, backing) is not null))
             return (0, 0);
+        EnsureDataDirUsable();
         string fsType = backing == Backing.Image && accesses.All(a => a.AccessType == AccessType.Mount)
             ? accesses.Select(a => a.FsType).FirstOrDefault(f => f.Length > 0) ?? "ext4"
             : "";

@@ -68,6 +68,12 @@ public sealed partial class VolumePublisher(
     {
         using var lease = locks.Acquire(volumeId);
         var record = index.Find(volumeId) ?? throw new VolumeNotFoundException(volumeId);
+        if (record.FindPublication(targetPath) is null)
+        {
+            // Never published there, or already unpublished: whatever is at that path is not this volume's to undo.
+            LogNothingToUnpublish(volumeId, targetPath);
+            return;
+        }
         try
         {
             // A target can carry the same bind more than once if an earlier publish was interrupted; take them all off.
@@ -80,12 +86,9 @@ public sealed partial class VolumePublisher(
             throw new VolumePreconditionException($"target_path {targetPath} is busy and cannot be unmounted yet: {e.Message}");
         }
         RemoveTarget(targetPath);
-        if (record.FindPublication(targetPath) is not null)
-        {
-            var unpublished = record.WithoutPublication(targetPath);
-            store.Update(unpublished, durable: false);
-            index.Put(unpublished);
-        }
+        var unpublished = record.WithoutPublication(targetPath);
+        store.Update(unpublished, durable: false);
+        index.Put(unpublished);
         LogUnpublished(volumeId, targetPath);
     }
 
@@ -146,6 +149,9 @@ public sealed partial class VolumePublisher(
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Could not remove target {TargetPath}: {Reason}")]
     private partial void LogTargetNotRemoved(string targetPath, string reason);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Debug, Message = "Volume {VolumeId} is not published at {TargetPath}; nothing to unpublish")]
+    private partial void LogNothingToUnpublish(string volumeId, string targetPath);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Grew the filesystem of volume {VolumeId} to {CapacityBytes} bytes")]
     private partial void LogFileSystemExpanded(string volumeId, long capacityBytes);
