@@ -167,7 +167,8 @@ internal sealed class DirectoryCursor : IDisposable
             case Errno.ENOTDIR or Errno.ELOOP:
                 return DescendResult.NotADirectory;
             case Errno.EXDEV:
-                return DescendResult.OtherMount;
+                // openat2 also answers EXDEV when a rename elsewhere raced its scoped lookup: only a mount is a mount.
+                return IsMountOn(dir, dirIdentity, nameZ) ? DescendResult.OtherMount : DescendResult.Gone;
             default:
                 throw new ErrnoException(errno, viaOpenAt2 ? "openat2" : "openat", path);
         }
@@ -182,6 +183,9 @@ internal sealed class DirectoryCursor : IDisposable
         }
         return DescendResult.Entered;
     }
+
+    private static bool IsMountOn(SafeFdHandle dir, FileIdentity dirIdentity, ReadOnlySpan<byte> nameZ) =>
+        Libc.TryStatxAt(dir, nameZ, out var status) == 0 && (status.IsMountRoot || !FileIdentity.Of(status).SameDevice(dirIdentity));
 
     private readonly record struct Level(FileIdentity Identity, long ResumeAt);
 }
