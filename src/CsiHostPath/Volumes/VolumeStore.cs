@@ -26,7 +26,7 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
         foreach (var leftover in Directory.EnumerateFileSystemEntries(layout.TrashDir))
         {
             LogFinishingDelete(leftover);
-            DirectoryTree.Remove(leftover);
+            DirectoryTree.Remove(leftover, logger);
         }
     }
 
@@ -102,7 +102,7 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
         // The commit point: once out of volumes/ the volume is gone; a crash mid-removal is finished at start-up.
         Directory.Move(dir, trash);
         AtomicFile.SyncDirectory(layout.VolumesDir);
-        DirectoryTree.Remove(trash);
+        DirectoryTree.Remove(trash, logger);
     }
 
     public string Archive(VolumeRecord record)
