@@ -115,6 +115,26 @@ public sealed class HostileTenantTests(HostileTenantTests.Fixture fixture, ITest
         fixture.AssertNeighbourUntouched();
     }
 
+    /// <summary>Something mounted inside a volume (a privileged pod, an admin's bind): the delete stops at the mount and never empties what is mounted.</summary>
+    [Fact]
+    public async Task DeleteVolume_MountInsideTheVolume_RefusesToCrossItAndLeavesWhatIsMounted()
+    {
+        string volumeId = await fixture.CreateAsync("mount-inside");
+        string inside = Path.Combine(fixture.DataPath(volumeId), "a", "mnt");
+        Directory.CreateDirectory(inside);
+        Native.Check(Native.Mount(fixture.Canary.Path, inside, null, 0x1000 /* MS_BIND */, null), "mount --bind", inside);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.DeleteAsync(volumeId));
+
+        Assert.Contains("mnt", error.Status.Detail);
+        fixture.Canary.AssertUntouched();
+        CsiHostPath.Testing.Mounts.DetachAllBeneath(fixture.Driver.DataDir);
+        await fixture.DeleteAsync(volumeId);
+        await fixture.Driver.RestartAfterKillAsync();
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(fixture.Driver.DataDir, ".trash")));
+        fixture.Canary.AssertUntouched();
+    }
+
     public sealed class Fixture : DriverFixture
     {
         private TreeSnapshot _neighbour = null!;
