@@ -98,7 +98,7 @@ public sealed class FaultTests : IAsyncLifetime
         Assert.Equal(pid, _driver.Pid);
     }
 
-    [KnownDriverBugFact("CreateVolume with the data dir missing answers INTERNAL (statfs ENOENT unmapped), not UNAVAILABLE/FAILED_PRECONDITION")]
+    [Fact]
     public async Task Probe_DataDirMissing_NotReadyAndRecoversWhenItComesBack()
     {
         await StartAsync();

@@ -6,7 +6,7 @@ namespace CsiHostPath.ReliabilityTests;
 /// </summary>
 public sealed class NodeUnpublishScopeTests(FuzzTests.Fixture fixture) : IClassFixture<FuzzTests.Fixture>
 {
-    [Infrastructure.KnownDriverBugFact("NodeUnpublishVolume removes an empty directory at a target_path the volume was never published to")]
+    [Fact]
     public async Task NodeUnpublishVolume_DirectoryTheVolumeWasNeverPublishedTo_LeftInPlace()
     {
         await fixture.UnpublishAsync(fixture.RealVolumeIds[0], fixture.Canary.EmptyDirectory);
@@ -14,7 +14,7 @@ public sealed class NodeUnpublishScopeTests(FuzzTests.Fixture fixture) : IClassF
         fixture.Canary.AssertUntouched();
     }
 
-    [Infrastructure.KnownDriverBugFact("NodeUnpublishVolume unmounts whatever is mounted at target_path, even another volume's publication")]
+    [Fact]
     public async Task NodeUnpublishVolume_TargetWhereAnotherVolumeIsPublished_LeavesThatMount()
     {
         string other = Path.Combine(fixture.Sandbox, "t1");
