@@ -97,7 +97,12 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
     {
         string dir = layout.VolumeDir(volumeId);
         if (!Directory.Exists(dir))
+        {
+            // A retried delete continues where a failed one stopped (a mount inside the volume, a writer that would not stop).
+            foreach (var leftover in Directory.EnumerateDirectories(layout.TrashDir, volumeId + "-*"))
+                DirectoryTree.Remove(leftover, logger);
             return;
+        }
         string trash = Path.Combine(layout.TrashDir, $"{volumeId}-{Interlocked.Increment(ref _trashCounter)}-{Environment.TickCount64}");
         // The commit point: once out of volumes/ the volume is gone; a crash mid-removal is finished at start-up.
         Directory.Move(dir, trash);
