@@ -30,10 +30,7 @@ public sealed class ImageVolumeTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _driver.DisposeAsync();
-        Mounts.DetachAllBeneath(_root.Path);
-        foreach (var device in LoopFileSystem.LoopDevicesBeneath(_root.Path))
-            LoopFileSystem.Run("losetup", "-d", device);
-        _dataFs.Dispose();
+        // The root holds the data dir's filesystem and the images in it: it detaches loop devices, then mounts.
         _root.Dispose();
     }
 

@@ -55,6 +55,25 @@ public sealed class LoopFileSystem : IDisposable
             : throw new InvalidOperationException($"{tool} {string.Join(' ', args)} exited {process.ExitCode}: {stderr}");
     }
 
+    /// <summary>
+    /// Detaches every loop device backed by a file beneath <paramref name="root"/>; one still mounted is detached as soon
+    /// as its filesystem is unmounted (the kernel's autoclear). Never throws: clean-up must not hide a test's result.
+    /// </summary>
+    public static void DetachLoopDevicesBeneath(string root)
+    {
+        foreach (var device in LoopDevicesBeneath(root))
+        {
+            try
+            {
+                Run("losetup", "-d", device);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already detached by the driver or the kernel in the meantime.
+            }
+        }
+    }
+
     /// <summary>Loop devices whose backing file lies beneath <paramref name="root"/>: what a test must leave at zero.</summary>
     public static IReadOnlyList<string> LoopDevicesBeneath(string root)
     {

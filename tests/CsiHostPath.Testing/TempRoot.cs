@@ -2,7 +2,7 @@ namespace CsiHostPath.Testing;
 
 /// <summary>
 /// A fresh directory under /tmp, short enough for a unix socket path (108 bytes), removed at the end
-/// after every mount beneath it has been detached.
+/// after every loop device backed by a file beneath it and every mount beneath it has been detached.
 /// </summary>
 public sealed class TempRoot : IDisposable
 {
@@ -23,6 +23,9 @@ public sealed class TempRoot : IDisposable
 
     public void Dispose()
     {
+        // Loop devices first: once the filesystems holding their image files are detached, their backing paths no
+        // longer name this root and they could not be found again.
+        LoopFileSystem.DetachLoopDevicesBeneath(Path);
         Mounts.DetachAllBeneath(Path);
         try
         {
