@@ -26,17 +26,4 @@ internal static class CapabilityTranslation
         var accesses = capabilities.Select(c => ToAccess(c, field)).ToList();
         return accesses.Count > 0 ? accesses : throw RequestValidation.Invalid(field, "is required");
     }
-
-    public static CsiCapability ToCapability(VolumeAccess access)
-    {
-        var capability = new CsiCapability
-        {
-            AccessMode = new CsiCapability.Types.AccessMode { Mode = (CsiCapability.Types.AccessMode.Types.Mode)(int)access.AccessMode },
-        };
-        if (access.AccessType == AccessType.Block)
-            capability.Block = new CsiCapability.Types.BlockVolume();
-        else
-            capability.Mount = new CsiCapability.Types.MountVolume { FsType = access.FsType, MountFlags = { access.MountFlags } };
-        return capability;
-    }
 }

@@ -8,10 +8,6 @@ public sealed class ErrnoException(int errno, string syscall, string? path)
 {
     public int Errno { get; } = errno;
 
-    public string Syscall { get; } = syscall;
-
-    public string? PathName { get; } = path;
-
     internal static ErrnoException FromLastError(string syscall, string? path) =>
         new(Marshal.GetLastPInvokeError(), syscall, path);
 }
