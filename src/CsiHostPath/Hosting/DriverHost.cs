@@ -3,12 +3,14 @@ using CsiHostPath.Options;
 using CsiHostPath.Os;
 using CsiHostPath.Volumes;
 using CsiHostPath.Volumes.Backings;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using System.Net.Sockets;
+using CsiHostPath.Transport;
+using CsiHostPath.Transport.Grpc;
 
 namespace CsiHostPath.Hosting;
 
 /// <summary>Wires the layers together and serves CSI on the unix socket until SIGTERM.</summary>
-public static partial class DriverHost
+internal static partial class DriverHost
 {
     public static async Task<int> RunAsync(DriverOptions options, CancellationToken cancellationToken)
     {
@@ -20,48 +22,51 @@ public static partial class DriverHost
             return 2;
         }
 
-        // The content root is where ASP.NET Core watches appsettings files for changes (with one inotify watch
-        // per subdirectory); left at the working directory, a driver started in /tmp would watch all of it.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
+        var services = new ServiceCollection();
+        services.AddLogging(logging =>
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+            logging.SetMinimumLevel(options.LogLevel);
         });
-        builder.Logging.SetMinimumLevel(options.LogLevel);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(options.Endpoint, listen => listen.Protocols = HttpProtocols.Http2);
-        });
-        AddDriver(builder.Services, options);
+        AddDriver(services, options);
+        // Disposing flushes the console logger, whose lines are written on its own thread.
+        await using var provider = services.BuildServiceProvider();
 
-        var app = builder.Build();
-        app.MapGrpcService<IdentityService>();
-        app.MapGrpcService<ControllerService>();
-        app.MapGrpcService<NodeService>();
-
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CsiHostPath");
+        var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("CsiHostPath");
+        var server = provider.GetRequiredService<GrpcServer>();
         try
         {
-            app.Services.GetRequiredService<VolumeRecovery>().Run();
+            provider.GetRequiredService<VolumeRecovery>().Run();
             UnixSocketEndpoint.Prepare(options.Endpoint);
+            server.Start(options.Endpoint);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             LogStartFailed(logger, e.Message);
             return 1;
         }
-        await app.StartAsync(cancellationToken);
         UnixSocketEndpoint.Restrict(options.Endpoint);
         LogListening(logger, options.DriverName, options.Endpoint, options.DataDir, options.NodeId);
-        await app.WaitForShutdownAsync(cancellationToken);
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM or SIGINT: the command line cancels the token.
+        }
+        await server.StopAsync(ShutdownGrace);
         return 0;
     }
+
+    // kubelet waits 30 s for the whole pod; calls in flight (a mkfs, a large delete) get most of the command line's budget.
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(1.5);
 
     public static void AddDriver(IServiceCollection services, DriverOptions options)
     {
@@ -84,13 +89,20 @@ public static partial class DriverHost
         services.AddSingleton<VolumeRecovery>();
         services.AddSingleton<VolumeManager>();
         services.AddSingleton<VolumePublisher>();
-        services.AddGrpc(grpc =>
+        services.AddSingleton<IdentityService>();
+        services.AddSingleton<ControllerService>();
+        services.AddSingleton<NodeService>();
+        services.AddSingleton<ErrorMappingInterceptor>();
+        services.AddSingleton(provider =>
         {
-            grpc.Interceptors.Add<ErrorMappingInterceptor>();
-            // CSI messages are small; a cap keeps a hostile client from making the driver buffer megabytes.
-            grpc.MaxReceiveMessageSize = 1 << 20;
-            grpc.EnableDetailedErrors = false;
+            var methods = new GrpcMethodTable(provider.GetRequiredService<ErrorMappingInterceptor>());
+            Csi.V1.Identity.BindService(methods, provider.GetRequiredService<IdentityService>());
+            Csi.V1.Controller.BindService(methods, provider.GetRequiredService<ControllerService>());
+            Csi.V1.Node.BindService(methods, provider.GetRequiredService<NodeService>());
+            return methods;
         });
+        services.AddSingleton<GrpcRequestHandler>();
+        services.AddSingleton<GrpcServer>();
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information,
