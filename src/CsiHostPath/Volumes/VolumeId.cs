@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace CsiHostPath.Volumes;
@@ -12,7 +11,7 @@ public static class VolumeId
     public const int Length = 32;
 
     public static string FromName(string name) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..Length];
+        Convert.ToHexStringLower(Sha256.HashData(Encoding.UTF8.GetBytes(name)))[..Length];
 
     /// <summary>True for the shape of id this driver issues (also used for ListVolumes tokens).</summary>
     public static bool IsWellFormed(string id) =>
