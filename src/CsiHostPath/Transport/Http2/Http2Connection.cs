@@ -155,8 +155,11 @@ internal sealed partial class Http2Connection
     /// <summary>Reads one frame into <see cref="_payload"/>; null when the client closed the connection between frames.</summary>
     private async Task<Http2FrameHeader?> ReadFrameAsync()
     {
-        if (await _input.ReadAtLeastAsync(_frameHeader, _frameHeader.Length, throwOnEndOfStream: false) == 0)
+        int read = await _input.ReadAtLeastAsync(_frameHeader, _frameHeader.Length, throwOnEndOfStream: false);
+        if (read == 0)
             return null;
+        if (read < _frameHeader.Length)
+            throw new EndOfStreamException("the connection closed inside a frame header");
         var frame = Http2FrameHeader.Read(_frameHeader);
         if (frame.Length > MaxFrameSize)
             throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"a {frame.Type} frame of {frame.Length} bytes");
