@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CsiHostPath.Interop;
 using CsiHostPath.Os;
 
 namespace CsiHostPath.Volumes;
@@ -33,23 +34,26 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
     public IReadOnlyList<VolumeRecord> LoadAll()
     {
         var records = new List<VolumeRecord>();
+        using var volumesDir = SafeDirectory.OpenBeneath(layout.Root, DataDirLayout.VolumesDirName);
+        var buffer = new byte[4096];
         foreach (var dir in Directory.EnumerateDirectories(layout.VolumesDir))
         {
             string id = Path.GetFileName(dir);
             string tmp = layout.RecordPath(id) + AtomicFile.TempSuffix;
             if (File.Exists(tmp))
                 File.Delete(tmp);
-            records.Add(Load(id));
+            records.Add(Load(volumesDir, id, ref buffer));
         }
         return records;
     }
 
-    private VolumeRecord Load(string volumeId)
+    private VolumeRecord Load(SafeFdHandle volumesDir, string volumeId, ref byte[] buffer)
     {
         string damage;
         try
         {
-            var record = JsonSerializer.Deserialize(File.ReadAllBytes(layout.RecordPath(volumeId)), VolumeJsonContext.Default.VolumeRecord);
+            int length = SmallFile.ReadAll(volumesDir, volumeId + "/" + DataDirLayout.RecordFileName, ref buffer);
+            var record = JsonSerializer.Deserialize(buffer.AsSpan(0, length), VolumeJsonContext.Default.VolumeRecord);
             if (record is not null && record.VolumeId == volumeId)
                 return record;
             damage = "its record names another volume or is empty";
