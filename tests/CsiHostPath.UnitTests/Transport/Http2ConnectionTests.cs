@@ -177,6 +177,20 @@ public sealed class Http2ConnectionTests
     }
 
     [Fact]
+    public async Task RunAsync_HandlerThrowsIOException_ClientGetsResetInternalErrorInsteadOfWaiting()
+    {
+        var handler = new TestRequestHandler(_ => throw new IOException("disk gone"));
+        await using var server = new Http2TestServer();
+        await using var client = await server.ConnectAsync(handler, new Http2Limits());
+        await client.HandshakeAsync();
+
+        await client.SendHeadersAsync(1, RawHttp2Client.RequestFields("/fails"), endStream: true);
+        var reset = await client.ReadUntilAsync(frame => frame.Type == Http2FrameType.RstStream && frame.StreamId == 1);
+
+        Assert.Equal(Http2ErrorCode.InternalError, (Http2ErrorCode)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(reset.Payload));
+    }
+
+    [Fact]
     public async Task RunAsync_BodyOverMaxRequestBodySize_HandlerCalledEarlyThenResponseThenResetNoError()
     {
         var handler = new TestRequestHandler(request => Task.FromResult(request.BodyTooLarge

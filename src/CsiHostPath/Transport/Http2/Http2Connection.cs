@@ -35,6 +35,8 @@ internal sealed partial class Http2Connection
     private bool _headerBlockEndsStream;
     private int _lastStreamId;
     private bool _goingAway;
+    // GOAWAY may only follow the server's SETTINGS (§3.4); a connection stopped before that is simply closed.
+    private volatile bool _prefaceSent;
     private volatile int _peerMaxFrameSize = MaxFrameSize;
     private long _receiveWindow;
     private int _pendingCredit;
@@ -48,7 +50,7 @@ internal sealed partial class Http2Connection
         _limits = limits;
         _logger = logger;
         _decoder = new HpackDecoder(maxHeaderListSize: limits.MaxHeaderListSize);
-        _receiveWindow = limits.ConnectionWindowSize;
+        _receiveWindow = Math.Max(DefaultWindow, limits.ConnectionWindowSize);
     }
 
     private static ReadOnlySpan<byte> ClientPreface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
@@ -109,6 +111,11 @@ internal sealed partial class Http2Connection
             if (_streams.Count == 0)
                 _drained.TrySetResult();
         }
+        if (!_prefaceSent)
+        {
+            await _transport.DisposeAsync();
+            return;
+        }
         await TryWriteAsync(Http2Frames.GoAway(lastStreamId, Http2ErrorCode.NoError));
         try
         {
@@ -134,8 +141,11 @@ internal sealed partial class Http2Connection
             (Http2SettingId.MaxConcurrentStreams, (uint)_limits.MaxConcurrentStreams),
             (Http2SettingId.InitialWindowSize, (uint)_limits.StreamWindowSize),
             (Http2SettingId.MaxHeaderListSize, (uint)_limits.MaxHeaderListSize)));
-        serverPreface.Write(Http2Frames.WindowUpdate(0, _limits.ConnectionWindowSize - DefaultWindow));
+        // The connection window starts at 65,535 (§6.9.2) and can only be raised, never set lower.
+        if (_limits.ConnectionWindowSize > DefaultWindow)
+            serverPreface.Write(Http2Frames.WindowUpdate(0, _limits.ConnectionWindowSize - DefaultWindow));
         await _writer.WriteAsync(serverPreface.WrittenMemory);
+        _prefaceSent = true;
 
         var first = await ReadFrameAsync() ?? throw new EndOfStreamException();
         if (first.Type != Http2FrameType.Settings || first.Has(Http2FrameFlags.Ack))
@@ -408,7 +418,18 @@ internal sealed partial class Http2Connection
         try
         {
             var request = new Http2Request(stream.Method, stream.Path, stream.Headers, stream.Body, stream.BodyTooLarge, stream.Aborted);
-            var response = await _handler.HandleAsync(request);
+            Http2Response response;
+            try
+            {
+                response = await _handler.HandleAsync(request);
+            }
+            catch (Exception e) when (!stream.Aborted.IsCancellationRequested)
+            {
+                // Whatever the handler threw, the client is still waiting and must learn that no answer will come.
+                LogHandlerFailed(_logger, e, stream.Id, stream.Path);
+                await _writer.WriteAsync(Http2Frames.RstStream(stream.Id, Http2ErrorCode.InternalError));
+                return;
+            }
             await WriteResponseAsync(stream, response);
             if (!stream.RemoteClosed)
             {
@@ -419,11 +440,6 @@ internal sealed partial class Http2Connection
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The client reset the stream or closed the connection: no one is left to answer.
-        }
-        catch (Exception e)
-        {
-            LogHandlerFailed(_logger, e, stream.Id, stream.Path);
-            await TryWriteAsync(Http2Frames.RstStream(stream.Id, Http2ErrorCode.InternalError));
         }
         finally
         {
