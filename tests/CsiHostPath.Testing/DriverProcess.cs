@@ -107,12 +107,22 @@ public sealed class DriverProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await WaitUntilServingAsync();
+        await WaitUntilListeningAsync();
         Client?.Dispose();
         Client = new CsiClient(SocketPath);
+        // The socket opens before the records are loaded and calls wait until they are: the first answer means
+        // start-up is over, so a test that looks at the data dir next sees what recovery left.
+        try
+        {
+            await Client.Identity.GetPluginInfoAsync(new Csi.V1.GetPluginInfoRequest(), deadline: DateTime.UtcNow + StartTimeout);
+        }
+        catch (Grpc.Core.RpcException e) when (_process.HasExited)
+        {
+            throw new InvalidOperationException($"csi-hostpath exited with {_process.ExitCode} while starting ({e.Status.Detail}):\n{Output}");
+        }
     }
 
-    private async Task WaitUntilServingAsync()
+    private async Task WaitUntilListeningAsync()
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < StartTimeout)

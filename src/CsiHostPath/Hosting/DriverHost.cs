@@ -41,16 +41,19 @@ internal static partial class DriverHost
         var server = provider.GetRequiredService<GrpcServer>();
         try
         {
-            provider.GetRequiredService<VolumeRecovery>().Run();
             UnixSocketEndpoint.Prepare(options.Endpoint);
             server.Start(options.Endpoint);
+            UnixSocketEndpoint.Restrict(options.Endpoint);
+            // Calls that arrive meanwhile wait at the gate (RequestGate).
+            provider.GetRequiredService<VolumeRecovery>().Run();
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
             LogStartFailed(logger, e.Message);
+            await server.StopAsync(TimeSpan.Zero);
             return 1;
         }
-        UnixSocketEndpoint.Restrict(options.Endpoint);
+        provider.GetRequiredService<RequestGate>().Open();
         LogListening(logger, options.DriverName, options.Endpoint, options.DataDir, options.NodeId);
 
         try
@@ -101,6 +104,7 @@ internal static partial class DriverHost
             Csi.V1.Node.BindService(methods, provider.GetRequiredService<NodeService>());
             return methods;
         });
+        services.AddSingleton<RequestGate>();
         services.AddSingleton<GrpcRequestHandler>();
         services.AddSingleton<GrpcServer>();
     }

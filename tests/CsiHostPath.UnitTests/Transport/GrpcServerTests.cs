@@ -29,6 +29,24 @@ public sealed class GrpcServerTests
     }
 
     [Fact]
+    public async Task Call_BeforeTheGateOpens_WaitsAndIsAnsweredOnceItOpens()
+    {
+        var gate = new RequestGate();
+        byte[] message = Message(0, "early"u8);
+        await using var call = await GrpcTestServer.StartAsync(gate);
+
+        await call.Client.SendRequestAsync(1, TestGrpcService.EchoPath, message, ("content-type", "application/grpc"), ("te", "trailers"));
+        await call.Client.PingRoundTripAsync();
+        Assert.DoesNotContain(call.Client.Frames, frame => frame.StreamId == 1);
+
+        gate.Open();
+        var response = await call.Client.ReadResponseAsync(1);
+
+        Assert.Equal(message, response.Body);
+        Assert.Equal(StatusString(StatusCode.OK), response.Trailer("grpc-status"));
+    }
+
+    [Fact]
     public async Task Call_UnknownMethod_EndsWithGrpcStatusUnimplemented()
     {
         var response = await CallAsync("/test.Echo/Missing", "application/grpc", Message(0, "hello"u8));

@@ -19,10 +19,16 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
     public RawHttp2Client Client { get; }
 
-    public static async Task<GrpcTestServer> StartAsync()
+    /// <summary>Starts serving; calls wait for <paramref name="gate"/>, or are answered at once without one.</summary>
+    public static async Task<GrpcTestServer> StartAsync(RequestGate? gate = null)
     {
+        if (gate is null)
+        {
+            gate = new RequestGate();
+            gate.Open();
+        }
         var directory = new TempSocketDirectory();
-        var server = new GrpcServer(new GrpcRequestHandler(TestGrpcService.CreateMethodTable()), NullLogger<GrpcServer>.Instance);
+        var server = new GrpcServer(new GrpcRequestHandler(TestGrpcService.CreateMethodTable(), gate), NullLogger<GrpcServer>.Instance);
         RawHttp2Client? client = null;
         try
         {

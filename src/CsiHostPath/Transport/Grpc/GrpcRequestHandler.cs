@@ -9,7 +9,7 @@ namespace CsiHostPath.Transport.Grpc;
 /// Turns HTTP/2 requests into unary gRPC calls and their outcomes into responses (gRPC over HTTP/2: the message
 /// in the body, the status in the trailers).
 /// </summary>
-internal sealed class GrpcRequestHandler(GrpcMethodTable methods) : IHttp2RequestHandler
+internal sealed class GrpcRequestHandler(GrpcMethodTable methods, RequestGate gate) : IHttp2RequestHandler
 {
     private static readonly KeyValuePair<string, string>[] ResponseHeaders = [new("content-type", "application/grpc")];
 
@@ -24,6 +24,7 @@ internal sealed class GrpcRequestHandler(GrpcMethodTable methods) : IHttp2Reques
         if (request.BodyTooLarge)
             return Failed(StatusCode.ResourceExhausted, $"the request message exceeds the maximum of {GrpcServer.MaxReceiveMessageSize} bytes");
 
+        await gate.Opened;
         try
         {
             var message = GrpcMessage.Unwrap(request.Body);

@@ -1,0 +1,15 @@
+namespace CsiHostPath.Transport;
+
+/// <summary>
+/// Holds calls until the driver can answer them. The socket opens before the volume records are loaded, so that
+/// kubelet and the sidecars connect at once and queue instead of meeting a refused connection and backing off;
+/// no call sees a half-loaded index.
+/// </summary>
+public sealed class RequestGate
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Opened => _open.Task;
+
+    public void Open() => _open.TrySetResult();
+}
