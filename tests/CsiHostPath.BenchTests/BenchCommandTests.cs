@@ -64,6 +64,7 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.True(exitCode == 0, error);
         using var report = JsonDocument.Parse(output);
         Assert.Equal(2, report.RootElement.GetProperty("runsMs").GetArrayLength());
+        Assert.True(report.RootElement.GetProperty("answeredMedianMs").GetDouble() >= report.RootElement.GetProperty("medianMs").GetDouble());
     }
 
     private async Task<JsonDocument> RunJsonAsync(params string[] args)

@@ -112,7 +112,7 @@ public static class BenchCommand
         };
         var runs = AtLeast(new Option<int>("--runs") { Description = "Starts to time; the median is reported.", DefaultValueFactory = _ => 10 }, 1);
         var driverArgs = new Argument<string[]>("driver-args") { Description = "The driver's arguments, after --." };
-        var command = new Command("startup", "Times a driver from spawn to a connectable socket, SIGKILLing it after each start.")
+        var command = new Command("startup", "Times a driver from spawn to a connectable socket and to a first answer, SIGKILLing it after each start.")
         {
             driver, socket, runs, driverArgs, json,
         };

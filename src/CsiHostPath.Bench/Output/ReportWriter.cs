@@ -37,6 +37,7 @@ public static class ReportWriter
             return;
         }
         output.WriteLine($"start-up to a connectable socket, {report.Runs} runs of {report.Driver}: median {report.MedianMs:F1} ms, min {report.MinMs:F1} ms, max {report.MaxMs:F1} ms");
+        output.WriteLine($"start-up to a first answered GetPluginInfo: median {report.AnsweredMedianMs:F1} ms");
     }
 
     private static void WriteRpcs(TextWriter output, IReadOnlyList<RpcReport> rpcs)

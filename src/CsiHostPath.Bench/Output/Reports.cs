@@ -27,5 +27,9 @@ public sealed record MemoryReport(int Pid, long RssBeforeKiB, long RssAfterKiB);
 /// <summary>Volumes created before the run so that it meets a populated driver, and one paged ListVolumes walk over them.</summary>
 public sealed record PrefillReport(int Volumes, int Failed, double CreateSeconds, int ListPageSize, int ListPages, int ListEntries, double ListMs, IReadOnlyList<RpcReport> Rpcs);
 
-/// <summary>Time from spawning the driver to its socket accepting a connection, over several runs.</summary>
-public sealed record StartupReport(string Driver, int Runs, double MedianMs, double MinMs, double MaxMs, IReadOnlyList<double> RunsMs);
+/// <summary>
+/// Time from spawning the driver to its socket accepting a connection, over several runs, and to its answering a
+/// first GetPluginInfo (<see cref="AnsweredMedianMs"/>).
+/// </summary>
+public sealed record StartupReport(string Driver, int Runs, double MedianMs, double MinMs, double MaxMs, IReadOnlyList<double> RunsMs,
+    double AnsweredMedianMs, IReadOnlyList<double> AnsweredRunsMs);

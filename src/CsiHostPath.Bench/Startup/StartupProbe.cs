@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Csi.V1;
 using CsiHostPath.Bench.Output;
+using CsiHostPath.Client;
 
 namespace CsiHostPath.Bench.Startup;
 
 /// <summary>
-/// Spawns a driver and times how long its socket takes to accept a connection: what kubelet's plugin watcher
-/// and the sidecars wait for after a node boots or the DaemonSet rolls.
+/// Spawns a driver and times how long its socket takes to accept a connection (what kubelet's plugin watcher and
+/// the sidecars wait for after a node boots or the DaemonSet rolls) and then to answer a first GetPluginInfo (a
+/// driver may accept connections before it can answer).
 /// </summary>
 public static class StartupProbe
 {
@@ -14,14 +17,20 @@ public static class StartupProbe
 
     public static async Task<StartupReport> RunAsync(string driver, IReadOnlyList<string> driverArgs, string socketPath, int runs)
     {
-        var times = new List<double>();
+        var connectable = new List<double>();
+        var answered = new List<double>();
         for (int run = 0; run < runs; run++)
-            times.Add((await TimeOneStartAsync(driver, driverArgs, socketPath)).TotalMilliseconds);
-        var sorted = times.Order().ToList();
-        return new StartupReport(driver, runs, sorted[(sorted.Count - 1) / 2], sorted[0], sorted[^1], times);
+        {
+            var (socket, answer) = await TimeOneStartAsync(driver, driverArgs, socketPath);
+            connectable.Add(socket.TotalMilliseconds);
+            answered.Add(answer.TotalMilliseconds);
+        }
+        var sorted = connectable.Order().ToList();
+        return new StartupReport(driver, runs, sorted[(sorted.Count - 1) / 2], sorted[0], sorted[^1], connectable,
+            answered.Order().ElementAt((answered.Count - 1) / 2), answered);
     }
 
-    private static async Task<TimeSpan> TimeOneStartAsync(string driver, IReadOnlyList<string> driverArgs, string socketPath)
+    private static async Task<(TimeSpan Connectable, TimeSpan Answered)> TimeOneStartAsync(string driver, IReadOnlyList<string> driverArgs, string socketPath)
     {
         var start = new ProcessStartInfo(driver) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in driverArgs)
@@ -43,7 +52,10 @@ public static class StartupProbe
                     throw new TimeoutException($"{driver} did not listen on {socketPath} within {Deadline}");
                 Thread.Sleep(1);
             }
-            return elapsed.Elapsed;
+            var connectable = elapsed.Elapsed;
+            using (var client = new CsiClient(socketPath))
+                await client.Identity.GetPluginInfoAsync(new GetPluginInfoRequest(), deadline: DateTime.UtcNow + Deadline);
+            return (connectable, elapsed.Elapsed);
         }
         finally
         {
