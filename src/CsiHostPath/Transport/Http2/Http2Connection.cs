@@ -35,6 +35,8 @@ internal sealed partial class Http2Connection
     private bool _headerBlockEndsStream;
     private int _lastStreamId;
     private bool _goingAway;
+    // Streams still in _streams whose last frame is being written; guarded by _streamsLock.
+    private int _answeredStreams;
     // GOAWAY may only follow the server's SETTINGS (§3.4); a connection stopped before that is simply closed.
     private volatile bool _prefaceSent;
     private volatile int _peerMaxFrameSize = MaxFrameSize;
@@ -344,7 +346,7 @@ internal sealed partial class Http2Connection
     {
         lock (_streamsLock)
         {
-            if (_goingAway || _streams.Count >= _limits.MaxConcurrentStreams)
+            if (_goingAway || _streams.Count - _answeredStreams >= _limits.MaxConcurrentStreams)
                 return false;
             _streams.Add(stream.Id, stream);
             return true;
@@ -481,7 +483,24 @@ internal sealed partial class Http2Connection
             Http2Frames.AppendHeaders(frames, stream.Id, block.WrittenSpan, endStream: true, maxFrameSize);
         }
         stream.Aborted.ThrowIfCancellationRequested();
+        MarkAnswered(stream);
         await _writer.WriteAsync(frames.WrittenMemory);
+    }
+
+    /// <summary>
+    /// A stream stops counting against MAX_CONCURRENT_STREAMS as its last frame goes out: the client may open the
+    /// next one as soon as it reads END_STREAM, which can be before this task removes the stream.
+    /// </summary>
+    private void MarkAnswered(Http2Stream stream)
+    {
+        lock (_streamsLock)
+        {
+            if (_streams.ContainsKey(stream.Id) && !stream.Answered)
+            {
+                stream.Answered = true;
+                _answeredStreams++;
+            }
+        }
     }
 
     private static void EncodeFields(IReadOnlyList<KeyValuePair<string, string>> fields, IBufferWriter<byte> block)
@@ -573,7 +592,8 @@ internal sealed partial class Http2Connection
     {
         lock (_streamsLock)
         {
-            _streams.Remove(streamId, out var stream);
+            if (_streams.Remove(streamId, out var stream) && stream.Answered)
+                _answeredStreams--;
             if (_goingAway && _streams.Count == 0)
                 _drained.TrySetResult();
             return stream;

@@ -27,6 +27,9 @@ internal sealed class Http2Stream(int id, string method, string path, List<KeyVa
 
     public bool BodyTooLarge { get; private set; }
 
+    /// <summary>Its last frame is on the way out; guarded by the connection's stream lock.</summary>
+    public bool Answered { get; set; }
+
     public long SendWindow { get; set; } = sendWindow;
 
     public CancellationToken Aborted => _aborted.Token;
