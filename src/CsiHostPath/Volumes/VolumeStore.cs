@@ -33,17 +33,18 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
 
     public IReadOnlyList<VolumeRecord> LoadAll()
     {
-        var records = new List<VolumeRecord>();
+        var ids = Directory.EnumerateDirectories(layout.VolumesDir).Select(Path.GetFileName).ToArray();
+        var records = new VolumeRecord[ids.Length];
         using var volumesDir = SafeDirectory.OpenBeneath(layout.Root, DataDirLayout.VolumesDirName);
-        var buffer = new byte[4096];
-        foreach (var dir in Directory.EnumerateDirectories(layout.VolumesDir))
+        // Every record is its own file, so reading them is a syscall-bound loop that spreads over the cores.
+        Parallel.For(0, ids.Length, () => new byte[4096], (i, _, buffer) =>
         {
-            string id = Path.GetFileName(dir);
-            string tmp = layout.RecordPath(id) + AtomicFile.TempSuffix;
+            string tmp = layout.RecordPath(ids[i]!) + AtomicFile.TempSuffix;
             if (File.Exists(tmp))
                 File.Delete(tmp);
-            records.Add(Load(volumesDir, id, ref buffer));
-        }
+            records[i] = Load(volumesDir, ids[i]!, ref buffer);
+            return buffer;
+        }, _ => { });
         return records;
     }
 
