@@ -11,20 +11,10 @@ namespace CsiHostPath.IntegrationTests;
 /// acknowledged volume is there with its data, no volume appears that was never asked for, nothing is
 /// half-made, and no mount outlives its unpublish.
 /// </summary>
-public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class CrashTests(ITestOutputHelper output) : DriverTest
 {
     private const int Rounds = 6;
     private const int Workers = 6;
-    private readonly TempRoot _root = new();
-    private DriverProcess _driver = null!;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
 
     [Fact]
     public async Task KillDuringBursts_Restart_KeepsAcknowledgedVolumesAndLeaksNothing()
@@ -42,17 +32,17 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
                 .ToArray();
             // The kill lands at a different point of the burst every round.
             await Task.Delay(random.Next(50, 400));
-            await _driver.KillAsync();
+            await Driver.KillAsync();
             stop.Cancel();
             await Task.WhenAll(workers);
-            await _driver.StartAsync();
+            await Driver.StartAsync();
             await VerifyAsync(state, everRequested);
         }
 
         await CleanUpEverythingAsync(state);
-        Assert.Empty(Mounts.Beneath(_root.Combine("targets")));
-        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_driver.DataDir, "volumes")));
-        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_driver.DataDir, ".staging")));
+        Assert.Empty(Mounts.Beneath(Root.Combine("targets")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Driver.DataDir, "volumes")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Driver.DataDir, ".staging")));
         output.WriteLine($"kills={Rounds} operations={operations} volumes={everRequested.Count} losses=0");
     }
 
@@ -66,19 +56,19 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             everRequested[name] = 0;
             try
             {
-                var volume = (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create(name))).Volume;
+                var volume = (await Driver.Client.Controller.CreateVolumeAsync(Requests.Create(name))).Volume;
                 count();
-                var entry = state[name] = new VolumeState(volume.VolumeId, _root.Combine("targets", name));
-                await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, entry.Target));
+                var entry = state[name] = new VolumeState(volume.VolumeId, Root.Combine("targets", name));
+                await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, entry.Target));
                 count();
                 await File.WriteAllTextAsync(Path.Combine(entry.Target, "payload"), name, CancellationToken.None);
                 entry.DataWritten = true;
                 if (i % 2 == 0)
                     continue;
-                await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = entry.Target });
+                await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = entry.Target });
                 count();
                 entry.DeleteSent = true;
-                await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+                await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
                 count();
                 entry.Deleted = true;
             }
@@ -93,7 +83,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task VerifyAsync(ConcurrentDictionary<string, VolumeState> state, ConcurrentDictionary<string, byte> everRequested)
     {
         var listed = new Dictionary<string, Volume>();
-        var response = await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
+        var response = await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
         foreach (var entry in response.Entries)
         {
             listed[entry.Volume.VolumeId] = entry.Volume;
@@ -116,21 +106,21 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
                 continue;
             // Published again by a new pod after the crash: the data written before it is there.
             string again = volume.Target + "-again";
-            await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, again));
+            await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, again));
             Assert.Equal(name, await File.ReadAllTextAsync(Path.Combine(again, "payload")));
-            await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = again });
+            await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = again });
         }
     }
 
     private async Task CleanUpEverythingAsync(ConcurrentDictionary<string, VolumeState> state)
     {
-        var response = await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
+        var response = await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
         foreach (var entry in response.Entries)
         {
             string id = entry.Volume.VolumeId;
             foreach (var target in state.Values.Where(v => v.VolumeId == id).Select(v => v.Target))
-                await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
-            await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
+                await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
+            await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
         }
     }
 

@@ -7,29 +7,18 @@ namespace CsiHostPath.IntegrationTests;
 /// A response larger than HTTP/2's default windows (65,535 bytes) must wait for the client's WINDOW_UPDATEs and still
 /// arrive whole: the driver's own HTTP/2 server against .NET's gRPC client, over the real socket.
 /// </summary>
-public sealed class LargeResponseTests : IAsyncLifetime
+public sealed class LargeResponseTests : DriverTest
 {
     private const int VolumeCount = 1_500;
-
-    private readonly TempRoot _root = new();
-    private DriverProcess _driver = null!;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
 
     [Fact]
     public async Task ListVolumes_WithoutMaxEntries_ReturnsEveryVolumeInOneResponseLargerThanTheWindow()
     {
         var created = new string[VolumeCount];
         await Parallel.ForAsync(0, VolumeCount, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            created[i] = (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create($"pvc-large-{i:D4}"))).Volume.VolumeId);
+            created[i] = (await Driver.Client.Controller.CreateVolumeAsync(Requests.Create($"pvc-large-{i:D4}"))).Volume.VolumeId);
 
-        var response = await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
+        var response = await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
 
         Assert.True(response.CalculateSize() > 2 * 65_535, $"the response is only {response.CalculateSize()} bytes");
         Assert.Equal(VolumeCount, response.Entries.Count);

@@ -5,36 +5,25 @@ using Grpc.Core;
 namespace CsiHostPath.IntegrationTests;
 
 /// <summary>The PVC lifecycle as external-provisioner and kubelet drive it, against the real driver with real mounts.</summary>
-public sealed class LifecycleTests : IAsyncLifetime
+public sealed class LifecycleTests : DriverTest
 {
-    private readonly TempRoot _root = new();
-    private DriverProcess _driver = null!;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
-
     [Fact]
     public async Task PublishedVolume_DataWrittenThroughMount_SurvivesUnpublishAndRestart()
     {
         var volume = await CreateAsync("pvc-lifecycle");
-        string target = _root.Combine("pods", "a", "mount");
+        string target = Root.Combine("pods", "a", "mount");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
+        await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
         Assert.True(Mounts.IsMountPoint(target));
         await File.WriteAllTextAsync(Path.Combine(target, "hello.txt"), "kept");
 
-        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
+        await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
         Assert.False(Directory.Exists(target));
-        await _driver.RestartAfterKillAsync();
+        await Driver.RestartAfterKillAsync();
 
-        string second = _root.Combine("pods", "b", "mount");
+        string second = Root.Combine("pods", "b", "mount");
         Directory.CreateDirectory(Path.GetDirectoryName(second)!);
-        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, second));
+        await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, second));
         Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(second, "hello.txt")));
     }
 
@@ -42,8 +31,8 @@ public sealed class LifecycleTests : IAsyncLifetime
     public async Task ReadOnlyPublish_RefusesWrites()
     {
         var volume = await CreateAsync("pvc-readonly");
-        string target = _root.Combine("ro");
-        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target, readOnly: true));
+        string target = Root.Combine("ro");
+        await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target, readOnly: true));
 
         Assert.True(Mounts.IsReadOnlyMount(target));
         var error = Assert.ThrowsAny<IOException>(() => File.WriteAllText(Path.Combine(target, "x"), "x"));
@@ -54,16 +43,16 @@ public sealed class LifecycleTests : IAsyncLifetime
     public async Task DeleteVolume_WhilePublished_FailsPreconditionAndKeepsData()
     {
         var volume = await CreateAsync("pvc-busy");
-        string target = _root.Combine("busy");
-        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
+        string target = Root.Combine("busy");
+        await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
         await File.WriteAllTextAsync(Path.Combine(target, "data"), "precious");
 
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId }));
+            await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId }));
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Equal("precious", await File.ReadAllTextAsync(Path.Combine(target, "data")));
     }
 
     private async Task<Volume> CreateAsync(string name) =>
-        (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create(name))).Volume;
+        (await Driver.Client.Controller.CreateVolumeAsync(Requests.Create(name))).Volume;
 }

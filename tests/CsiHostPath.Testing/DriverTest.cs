@@ -1,0 +1,19 @@
+using Xunit;
+
+namespace CsiHostPath.Testing;
+
+/// <summary>A test class whose every test gets its own driver process, started over a fresh temp root.</summary>
+public abstract class DriverTest : IAsyncLifetime
+{
+    protected TempRoot Root { get; } = new();
+
+    protected DriverProcess Driver { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Driver = await DriverProcess.StartAsync(Root);
+
+    public async Task DisposeAsync()
+    {
+        await Driver.DisposeAsync();
+        Root.Dispose();
+    }
+}
