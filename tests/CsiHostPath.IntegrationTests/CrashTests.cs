@@ -108,7 +108,27 @@ public sealed class CrashTests(ITestOutputHelper output) : DriverTest
             string again = volume.Target + "-again";
             await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, again));
             Assert.Equal(name, await File.ReadAllTextAsync(Path.Combine(again, "payload")));
-            await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = again });
+            await UnpublishAsKubeletWouldAsync(volume.VolumeId, again);
+        }
+    }
+
+    /// <summary>
+    /// Retries while the target is busy, as kubelet does: other tests in this process fork children (drivers, mkfs),
+    /// and a child holds the test's open files, such as the payload it just read, until it execs.
+    /// </summary>
+    private async Task UnpublishAsKubeletWouldAsync(string volumeId, string target)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volumeId, TargetPath = target });
+                return;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && e.Status.Detail.Contains("busy") && attempt < 20)
+            {
+                await Task.Delay(25 * attempt);
+            }
         }
     }
 
@@ -119,7 +139,7 @@ public sealed class CrashTests(ITestOutputHelper output) : DriverTest
         {
             string id = entry.Volume.VolumeId;
             foreach (var target in state.Values.Where(v => v.VolumeId == id).Select(v => v.Target))
-                await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
+                await UnpublishAsKubeletWouldAsync(id, target);
             await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
         }
     }
