@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using CsiHostPath.Interop;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,6 +17,10 @@ public static partial class DirectoryTree
     // with a tenant process still writing through a descriptor it holds. This many mean it keeps writing, and
     // the removal gives up with an error (the caller retries later) rather than spin for as long as it writes.
     private const int MaxRaces = 100;
+
+    // A writer that keeps creating new names is removed name after name within one pass and loses few races; once
+    // one race has shown a writer, the removal gives up after this long. A tree nobody writes to has no time limit.
+    private static readonly TimeSpan RacingTimeLimit = TimeSpan.FromSeconds(5);
 
     /// <summary>Bytes (apparent sizes) and inodes used by the tree, the root included. A tree rearranged during the walk is counted in part.</summary>
     public static (long Bytes, long Inodes) Usage(string root)
@@ -154,20 +159,28 @@ public static partial class DirectoryTree
     private sealed class Removal(string path, ILogger logger)
     {
         private int _races;
+        private long _firstRace;
 
         public long Removed { get; private set; }
 
         public void Race()
         {
-            if (++_races > MaxRaces)
-                throw new IOException($"{path} cannot be removed yet: something keeps writing into it ({Removed} entries removed so far)");
+            if (_races++ == 0)
+                _firstRace = Stopwatch.GetTimestamp();
+            if (_races > MaxRaces)
+                throw KeepsWriting();
         }
 
         public void Count()
         {
             if (++Removed % ProgressEvery == 0)
                 LogRemovalProgress(logger, path, Removed);
+            if (_races > 0 && Stopwatch.GetElapsedTime(_firstRace) > RacingTimeLimit)
+                throw KeepsWriting();
         }
+
+        private IOException KeepsWriting() =>
+            new($"{path} cannot be removed yet: something keeps writing into it ({Removed} entries removed so far)");
 
         public void Finish()
         {
