@@ -25,10 +25,11 @@ public static class StartupProbe
             connectable.Add(socket.TotalMilliseconds);
             answered.Add(answer.TotalMilliseconds);
         }
-        var sorted = connectable.Order().ToList();
-        return new StartupReport(driver, runs, sorted[(sorted.Count - 1) / 2], sorted[0], sorted[^1], connectable,
-            answered.Order().ElementAt((answered.Count - 1) / 2), answered);
+        return new StartupReport(driver, runs, Median(connectable), connectable.Min(), connectable.Max(), connectable,
+            Median(answered), answered);
     }
+
+    private static double Median(List<double> values) => values.Order().ElementAt((values.Count - 1) / 2);
 
     private static async Task<(TimeSpan Connectable, TimeSpan Answered)> TimeOneStartAsync(string driver, IReadOnlyList<string> driverArgs, string socketPath)
     {

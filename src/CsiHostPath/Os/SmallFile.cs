@@ -1,3 +1,4 @@
+using System.Text;
 using CsiHostPath.Interop;
 
 namespace CsiHostPath.Os;
@@ -23,5 +24,13 @@ public static class SmallFile
                 return length;
             length += read;
         }
+    }
+
+    /// <summary>Removes the file <paramref name="relativePath"/> under <paramref name="directory"/> if it is there, in one unlinkat.</summary>
+    public static void DeleteIfPresent(SafeFdHandle directory, string relativePath)
+    {
+        int errno = Libc.TryUnlinkAt(directory, Encoding.UTF8.GetBytes(relativePath + "\0"), 0);
+        if (errno is not (0 or Errno.ENOENT))
+            throw new ErrnoException(errno, "unlinkat", relativePath);
     }
 }

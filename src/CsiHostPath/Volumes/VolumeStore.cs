@@ -39,9 +39,7 @@ public sealed partial class VolumeStore(DataDirLayout layout, ILogger<VolumeStor
         // Every record is its own file, so reading them is a syscall-bound loop that spreads over the cores.
         Parallel.For(0, ids.Length, () => new byte[4096], (i, _, buffer) =>
         {
-            string tmp = layout.RecordPath(ids[i]!) + AtomicFile.TempSuffix;
-            if (File.Exists(tmp))
-                File.Delete(tmp);
+            SmallFile.DeleteIfPresent(volumesDir, ids[i] + "/" + DataDirLayout.RecordFileName + AtomicFile.TempSuffix);
             records[i] = Load(volumesDir, ids[i]!, ref buffer);
             return buffer;
         }, _ => { });
