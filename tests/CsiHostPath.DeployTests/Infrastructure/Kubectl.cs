@@ -1,6 +1,6 @@
 namespace CsiHostPath.DeployTests.Infrastructure;
 
-/// <summary>kubectl's built-in kustomize, the one `kubectl apply -k` uses. .ci/run installs kubectl where the machine lacks it.</summary>
+/// <summary>kubectl's built-in kustomize, the one `kubectl apply -k` uses. tests/run installs kubectl where the machine lacks it.</summary>
 public static class Kubectl
 {
     public static string Path { get; } = Find();
@@ -15,6 +15,6 @@ public static class Kubectl
             if (File.Exists(candidate))
                 return candidate;
         }
-        throw new FileNotFoundException("kubectl is not on PATH: the deploy tests render deploy/ with `kubectl kustomize` (bash .ci/run installs it)");
+        throw new FileNotFoundException("kubectl is not on PATH: the deploy tests render deploy/ with `kubectl kustomize` (bash tests/run installs it)");
     }
 }
