@@ -78,6 +78,29 @@ public sealed class ConsistencyTests
 
     [Theory]
     [MemberData(nameof(Installs))]
+    public async Task KubeletDirs_BlockPublishTarget_IsOnTheHostThroughABidirectionalPluginsMount(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+        string registrationPath = RenderedManifests.Flag(rendered.Container(RenderedManifests.RegistrarContainer), "--kubelet-registration-path")!;
+        string kubeletDir = registrationPath[..registrationPath.IndexOf("/plugins/", StringComparison.Ordinal)];
+        // kubelet's NodePublishVolume target for a volumeMode: Block PVC (pkg/volume/csi/csi_block.go,
+        // csiBlockMapper.getPublishPath, with the pod's UID appended): under its plugins dir, whose parent kubelet makes on the host.
+        string blockTarget = kubeletDir + "/plugins/kubernetes.io/csi/volumeDevices/publish/pvc-0b5e/8c1f0d3e-0000-4000-8000-000000000001";
+
+        var covering = driver.VolumeMounts
+            .Where(m => blockTarget.StartsWith(m.MountPath.TrimEnd('/') + "/", StringComparison.Ordinal))
+            .MaxBy(m => m.MountPath.Length);
+        Assert.NotNull(covering);
+        Assert.Equal(kubeletDir + "/plugins", covering.MountPath);
+        // Without Bidirectional the loop device bound there stays in the container and kubelet's EvalHostSymlinks fails.
+        Assert.Equal("Bidirectional", covering.MountPropagation);
+        Assert.Equal(blockTarget, rendered.HostPathOf(driver, blockTarget));
+        Assert.Equal("Directory", rendered.NodePodSpec.Volumes.Single(v => v.Name == covering.Name).HostPath.Type);
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
     public async Task NodeId_IsTheKubernetesNodeName(string install)
     {
         var rendered = await Manifests.RenderAsync(install);
