@@ -7,7 +7,9 @@ namespace CsiHostPath.Testing;
 
 /// <summary>
 /// The real csi-hostpath executable, started in a <see cref="TempRoot"/> with its socket and data dir there.
-/// Tests talk to it through <see cref="Client"/> and can kill -9 and restart it.
+/// Tests talk to it through <see cref="Client"/> and can kill -9 and restart it. Started with
+/// <see cref="StartOnNodeAsync"/>, it runs as the DaemonSet runs it, in a <see cref="NodeHarness"/>: every start is
+/// in a fresh mount namespace, as after a container restart.
 /// </summary>
 public sealed class DriverProcess : IAsyncDisposable
 {
@@ -19,14 +21,18 @@ public sealed class DriverProcess : IAsyncDisposable
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly NodeHarness? _node;
     private Process? _process;
 
-    private DriverProcess(TempRoot root, string[] extraArgs)
+    private DriverProcess(TempRoot root, string[] extraArgs, NodeHarness? node = null)
     {
         Root = root;
+        _node = node;
         SocketPath = root.Combine("csi.sock");
-        DataDir = root.Combine("data");
-        _arguments = ["--endpoint", "unix://" + SocketPath, "--data-dir", DataDir, "--node-id", NodeId, "--log-level", "Debug", .. extraArgs];
+        DataDir = node?.DataDir ?? root.Combine("data");
+        PodsDir = node?.PodsDir ?? root.Combine("targets");
+        string driverDataDir = node?.ContainerDataDir ?? DataDir;
+        _arguments = ["--endpoint", "unix://" + SocketPath, "--data-dir", driverDataDir, "--node-id", NodeId, "--log-level", "Debug", .. extraArgs];
         _environment = new Dictionary<string, string>();
     }
 
@@ -35,6 +41,7 @@ public sealed class DriverProcess : IAsyncDisposable
         Root = root;
         SocketPath = socketPath;
         DataDir = dataDir;
+        PodsDir = root.Combine("targets");
         _arguments = arguments;
         _environment = environment;
     }
@@ -43,7 +50,14 @@ public sealed class DriverProcess : IAsyncDisposable
 
     public string SocketPath { get; }
 
+    /// <summary>The data dir as the test sees it (on a node, the host's side of the container's bind mount).</summary>
     public string DataDir { get; }
+
+    /// <summary>Where a test puts target paths, as kubelet puts them under its pods dir.</summary>
+    public string PodsDir { get; }
+
+    /// <summary>The node the driver runs on, when started with <see cref="StartOnNodeAsync"/>.</summary>
+    public NodeHarness Node => _node ?? throw new InvalidOperationException("the driver was not started on a node harness");
 
     public CsiClient Client { get; private set; } = null!;
 
@@ -56,6 +70,22 @@ public sealed class DriverProcess : IAsyncDisposable
     {
         var driver = new DriverProcess(root, extraArgs);
         await driver.StartAsync();
+        return driver;
+    }
+
+    /// <summary>Starts the driver as the DaemonSet runs it, in a fresh <see cref="NodeHarness"/> over <paramref name="root"/>.</summary>
+    public static async Task<DriverProcess> StartOnNodeAsync(TempRoot root, params string[] extraArgs)
+    {
+        var driver = new DriverProcess(root, extraArgs, NodeHarness.Create(root));
+        try
+        {
+            await driver.StartAsync();
+        }
+        catch
+        {
+            await driver.DisposeAsync();
+            throw;
+        }
         return driver;
     }
 
@@ -92,7 +122,7 @@ public sealed class DriverProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(ExecutablePath)
+        var start = _node?.Launch(ExecutablePath) ?? new ProcessStartInfo(ExecutablePath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -143,12 +173,18 @@ public sealed class DriverProcess : IAsyncDisposable
         throw new TimeoutException($"csi-hostpath did not listen on {SocketPath} within {StartTimeout}:\n{Output}");
     }
 
-    /// <summary>SIGKILL, as a node's OOM killer or a crash would: no clean-up runs.</summary>
+    /// <summary>
+    /// SIGKILL, as a node's OOM killer or a crash would: no clean-up runs. On a node harness every process of the
+    /// driver's namespace dies with it, and the namespace with its mounts is gone when this returns.
+    /// </summary>
     public async Task KillAsync()
     {
         if (_process is null || _process.HasExited)
             return;
-        _process.Kill();
+        if (_node is null)
+            _process.Kill();
+        else
+            NodeHarness.KillNamespaceOf(_process.Id);
         await _process.WaitForExitAsync();
     }
 
@@ -162,6 +198,7 @@ public sealed class DriverProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>kill -9, then a start; on a node harness the new driver runs in a fresh mount namespace.</summary>
     public async Task RestartAfterKillAsync()
     {
         await KillAsync();
@@ -173,5 +210,6 @@ public sealed class DriverProcess : IAsyncDisposable
         Client?.Dispose();
         await KillAsync();
         _process?.Dispose();
+        _node?.Dispose();
     }
 }

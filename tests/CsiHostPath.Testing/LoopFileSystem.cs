@@ -62,16 +62,40 @@ public sealed class LoopFileSystem : IDisposable
     public static void DetachLoopDevicesBeneath(string root)
     {
         foreach (var device in LoopDevicesBeneath(root))
+            TryDetach(device);
+    }
+
+    /// <summary>Detaches <paramref name="device"/>, or marks it to go when its last user closes it; never throws.</summary>
+    public static void TryDetach(string device)
+    {
+        try
         {
-            try
-            {
-                Run("losetup", "-d", device);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already detached by the driver or the kernel in the meantime.
-            }
+            Run("losetup", "-d", device);
         }
+        catch (InvalidOperationException)
+        {
+            // Already detached by the driver or the kernel in the meantime.
+        }
+    }
+
+    /// <summary>
+    /// Loop devices whose backing file is on the filesystem mounted at <paramref name="mountPoint"/>, found by the
+    /// device number the kernel keeps (LOOP_GET_STATUS64's lo_device), not by the path it shows, which names the
+    /// mount the file was opened through and may belong to a mount namespace that is gone.
+    /// </summary>
+    public static IReadOnlyList<string> LoopDevicesOn(string mountPoint)
+    {
+        string device = Mounts.DeviceOf(mountPoint);
+        var devices = new List<string>();
+        foreach (var block in Directory.EnumerateDirectories("/sys/block", "loop*"))
+        {
+            if (!File.Exists(Path.Combine(block, "loop", "backing_file")))
+                continue;
+            string loop = "/dev/" + Path.GetFileName(block);
+            if (Interop.LoopBackingDevice(loop) is { } backing && $"{backing.Major}:{backing.Minor}" == device)
+                devices.Add(loop);
+        }
+        return devices;
     }
 
     /// <summary>Loop devices whose backing file lies beneath <paramref name="root"/>: what a test must leave at zero.</summary>

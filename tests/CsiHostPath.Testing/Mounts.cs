@@ -21,6 +21,21 @@ public static partial class Mounts
 
     public static bool IsMountPoint(string path) => Beneath(path).Contains(path);
 
+    /// <summary>Mount points whose mounts are in a shared peer group (a "shared:N" optional field).</summary>
+    public static IReadOnlyList<string> Shared() =>
+        File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .Where(fields => fields.Skip(6).TakeWhile(f => f != "-").Any(f => f.StartsWith("shared:", StringComparison.Ordinal)))
+            .Select(fields => Unescape(fields[4]))
+            .ToList();
+
+    /// <summary>The device number ("major:minor") of the filesystem mounted at <paramref name="mountPoint"/>, the topmost one.</summary>
+    public static string DeviceOf(string mountPoint) =>
+        File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .LastOrDefault(fields => Unescape(fields[4]) == mountPoint)?[2]
+        ?? throw new InvalidOperationException($"{mountPoint} is not a mount point");
+
     public static bool IsReadOnlyMount(string path)
     {
         string? options = null;
