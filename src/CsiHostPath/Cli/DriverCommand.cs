@@ -31,6 +31,7 @@ public static class DriverCommand
         var maxVolumes = new Option<long>("--max-volumes-per-node")
         {
             Description = "Most volumes that may be published on this node, reported to the scheduler (0: no limit).",
+            DefaultValueFactory = _ => 0,
         };
         var defaultSize = new Option<long>("--default-volume-size")
         {
@@ -43,13 +44,23 @@ public static class DriverCommand
         };
         var logLevel = new Option<LogLevel>("--log-level")
         {
-            Description = "Trace, Debug, Information, Warning or Error.",
+            Description = "Least severe level logged. Debug adds the frequent identity and stats calls to the per-RPC log.",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var lockTimeout = new Option<string>("--lock-timeout")
+        {
+            Description = "How long to wait for another driver holding the same --data-dir to exit: 30s, 2m, 500ms or plain seconds.",
+            DefaultValueFactory = _ => "30s",
+        };
+        lockTimeout.Validators.Add(result =>
+        {
+            if (!Durations.TryParse(result.GetValueOrDefault<string>(), out _))
+                result.AddError($"--lock-timeout: '{result.GetValueOrDefault<string>()}' is not a duration such as 30s, 2m, 500ms or 30");
+        });
 
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, logLevel,
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, logLevel, lockTimeout,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -61,6 +72,7 @@ public static class DriverCommand
             DefaultVolumeSizeBytes = result.GetValue(defaultSize),
             AllowImageOvercommit = result.GetValue(overcommit),
             LogLevel = result.GetValue(logLevel),
+            LockTimeout = Durations.TryParse(result.GetValue(lockTimeout)!, out var timeout) ? timeout : DriverOptionsDefaults.LockTimeout,
         }, cancellationToken));
         return root;
     }

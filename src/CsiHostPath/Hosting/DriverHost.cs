@@ -19,7 +19,7 @@ internal static partial class DriverHost
         {
             foreach (var error in errors)
                 await Console.Error.WriteLineAsync("csi-hostpath: " + error);
-            return 2;
+            return DriverExitCodes.Usage;
         }
 
         var services = new ServiceCollection();
@@ -38,10 +38,48 @@ internal static partial class DriverHost
         await using var provider = services.BuildServiceProvider();
 
         var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("CsiHostPath");
+        if (!ProcessCapabilities.Has(ProcessCapabilities.SysAdmin))
+        {
+            LogNoSysAdmin(logger);
+            return DriverExitCodes.StartFailed;
+        }
+        if (!ProcessCapabilities.Has(ProcessCapabilities.SysResource))
+            LogNoSysResource(logger);
+        try
+        {
+            Directory.CreateDirectory(options.DataDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogStartFailed(logger, $"--data-dir: cannot create {options.DataDir}: {e.Message}");
+            return DriverExitCodes.StartFailed;
+        }
+        // Before the socket: a second driver on this data dir must neither serve its volumes nor clean up under the first.
+        DataDirLock? dataDirLock;
+        try
+        {
+            dataDirLock = await DataDirLock.AcquireAsync(options.DataDir, options.LockTimeout, logger, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+        if (dataDirLock is null)
+            return DriverExitCodes.StartFailed;
+        using var heldForLife = dataDirLock;
+
         var server = provider.GetRequiredService<GrpcServer>();
         try
         {
             UnixSocketEndpoint.Prepare(options.Endpoint);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogStartFailed(logger, "--endpoint: " + e.Message);
+            return DriverExitCodes.StartFailed;
+        }
+        try
+        {
             server.Start(options.Endpoint);
             UnixSocketEndpoint.Restrict(options.Endpoint);
             // Calls that arrive meanwhile wait at the gate (RequestGate).
@@ -51,7 +89,7 @@ internal static partial class DriverHost
         {
             LogStartFailed(logger, e.Message);
             await server.StopAsync(TimeSpan.Zero);
-            return 1;
+            return DriverExitCodes.StartFailed;
         }
         provider.GetRequiredService<RequestGate>().Open();
         LogListening(logger, options.DriverName, options.Endpoint, options.DataDir, options.NodeId);
@@ -115,4 +153,12 @@ internal static partial class DriverHost
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "Cannot start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Critical,
+        Message = "Cannot start: CAP_SYS_ADMIN is missing, and every publish is a mount. Run the driver as root, or in the DaemonSet's privileged container (securityContext.privileged: true)")]
+    private static partial void LogNoSysAdmin(ILogger logger);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning,
+        Message = "CAP_SYS_RESOURCE is missing: the kernel will not grow a mounted ext4 image volume (NodeExpandVolume says so); xfs and everything else work")]
+    private static partial void LogNoSysResource(ILogger logger);
 }

@@ -23,6 +23,9 @@ public sealed class DriverOptions
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
+    /// <summary>How long a driver waits for another driver on the same data dir to exit before it gives up.</summary>
+    public TimeSpan LockTimeout { get; set; } = DriverOptionsDefaults.LockTimeout;
+
     /// <summary>The topology segment key whose value is this node's id; external-provisioner copies it into PV node affinity.</summary>
     public string TopologyKey => $"topology.{DriverName}/node";
 }

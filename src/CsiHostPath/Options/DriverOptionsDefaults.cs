@@ -7,4 +7,7 @@ public static class DriverOptionsDefaults
     public const string DataDir = "/tmp/csi-hostpath/data";
     public const string DriverName = "hostpath.csihostpath.dev";
     public const long DefaultVolumeSizeBytes = 1L << 30;
+
+    // A rolling update's old pod gets kubelet's 30 s grace period to exit; the new one waits as long.
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 }

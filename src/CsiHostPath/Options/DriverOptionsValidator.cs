@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace CsiHostPath.Options;
 
-/// <summary>Fails start-up on options that would make a driver kubelet cannot use.</summary>
+/// <summary>Fails start-up on options that would make a driver kubelet cannot use; each error names its flag.</summary>
 public static partial class DriverOptionsValidator
 {
     // The CSIDriver object's name rules: a DNS subdomain of at most 63 characters.
@@ -13,21 +13,25 @@ public static partial class DriverOptionsValidator
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.NodeId))
-            errors.Add("--node-id is empty and the host name could not be read");
+            errors.Add("--node-id: empty, and the host name could not be read");
         else if (options.NodeId.Length > 128)
-            errors.Add("--node-id is longer than the 128 bytes CSI allows");
+            errors.Add($"--node-id: {options.NodeId.Length} bytes, more than the 128 CSI allows");
         if (!DriverNamePattern().IsMatch(options.DriverName))
-            errors.Add($"--driver-name '{options.DriverName}' is not a DNS subdomain of at most 63 characters");
+            errors.Add($"--driver-name: '{options.DriverName}' is not a DNS subdomain of at most 63 characters");
         if (!Path.IsPathRooted(options.DataDir))
-            errors.Add($"--data-dir '{options.DataDir}' is not an absolute path");
+            errors.Add($"--data-dir: '{options.DataDir}' is not an absolute path");
+        else if (File.Exists(options.DataDir))
+            errors.Add($"--data-dir: {options.DataDir} is a file, not a directory");
         if (!Path.IsPathRooted(options.Endpoint))
-            errors.Add($"--endpoint '{options.Endpoint}' is not an absolute unix socket path");
+            errors.Add($"--endpoint: '{options.Endpoint}' is not an absolute unix socket path");
         else if (System.Text.Encoding.UTF8.GetByteCount(options.Endpoint) > 107)
-            errors.Add($"--endpoint '{options.Endpoint}' is longer than a unix socket path may be (107 bytes)");
+            errors.Add($"--endpoint: '{options.Endpoint}' is longer than a unix socket path may be (107 bytes)");
+        else if (Path.GetDirectoryName(options.Endpoint) is { } socketDir && File.Exists(socketDir))
+            errors.Add($"--endpoint: {socketDir} is a file, not a directory");
         if (options.MaxVolumesPerNode < 0)
-            errors.Add("--max-volumes-per-node must be 0 (no limit) or more");
+            errors.Add($"--max-volumes-per-node: {options.MaxVolumesPerNode}; must be 0 (no limit) or more");
         if (options.DefaultVolumeSizeBytes <= 0)
-            errors.Add("--default-volume-size must be more than 0");
+            errors.Add($"--default-volume-size: {options.DefaultVolumeSizeBytes}; must be more than 0 bytes");
         return errors;
     }
 }

@@ -5,6 +5,7 @@ namespace CsiHostPath.Os;
 /// <summary>The Linux capabilities this process holds (capabilities(7)), read from /proc/self/status.</summary>
 public static class ProcessCapabilities
 {
+    public const int SysAdmin = 21;
     public const int SysResource = 24;
 
     public static bool Has(int capability)

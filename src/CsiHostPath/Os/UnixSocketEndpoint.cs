@@ -8,7 +8,15 @@ public static class UnixSocketEndpoint
 {
     public static void Prepare(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string directory = Path.GetDirectoryName(path)!;
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the socket's directory {directory}: {e.Message}", e);
+        }
         if (!Path.Exists(path) && new FileInfo(path).LinkTarget is null)
             return;
         if (!IsSocket(path))
