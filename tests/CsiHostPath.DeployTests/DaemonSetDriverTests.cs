@@ -34,11 +34,8 @@ public sealed class DaemonSetDriverTests : IAsyncLifetime
     {
         _install = await Manifests.RenderAsync(Install);
         _node = new SimulatedNode(_root, NodeName, _install);
-        _node.CreateHostPathVolumes();
         _driverContainer = _install.Container(RenderedManifests.DriverContainer);
-        string socket = _node.ContainerPathOnNode(_driverContainer, RenderedManifests.SocketPath(RenderedManifests.Flag(_driverContainer, "--endpoint")!));
-        string dataDir = _node.ContainerPathOnNode(_driverContainer, RenderedManifests.Flag(_driverContainer, "--data-dir")!);
-        _driver = await DriverProcess.StartWithArgumentsAsync(_root, socket, dataDir, _node.Arguments(_driverContainer), _node.Environment(_driverContainer));
+        _driver = await _node.StartDriverAsync();
     }
 
     public async Task DisposeAsync()

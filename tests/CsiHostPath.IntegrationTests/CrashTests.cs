@@ -89,7 +89,7 @@ public sealed class CrashTests(ITestOutputHelper output) : DriverTest
             listed[entry.Volume.VolumeId] = entry.Volume;
             Assert.False(entry.Status.VolumeCondition.Abnormal, entry.Status.VolumeCondition.Message);
         }
-        var requestedIds = everRequested.Keys.Select(VolumeIdOf).ToHashSet();
+        var requestedIds = everRequested.Keys.Select(n => ExpectedVolumeId.For(n)).ToHashSet();
         Assert.All(listed.Keys, id => Assert.Contains(id, requestedIds));
         foreach (var (name, volume) in state)
         {
@@ -144,8 +144,6 @@ public sealed class CrashTests(ITestOutputHelper output) : DriverTest
         }
     }
 
-    private static string VolumeIdOf(string name) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32];
 
     private sealed class VolumeState(string volumeId, string target)
     {

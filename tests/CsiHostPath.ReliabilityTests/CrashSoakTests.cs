@@ -100,7 +100,7 @@ public sealed class CrashSoakTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task VerifyAsync(int round)
     {
         var listed = (await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries.ToDictionary(e => e.Volume.VolumeId);
-        var requestedIds = _requested.Keys.Select(VolumeIdOf).ToHashSet();
+        var requestedIds = _requested.Keys.Select(n => ExpectedVolumeId.For(n)).ToHashSet();
         foreach (var id in listed.Keys.Where(id => !requestedIds.Contains(id)))
             _losses.Add($"round {round}: volume {id} was never requested");
         foreach (var (name, volume) in _volumes)
@@ -130,7 +130,7 @@ public sealed class CrashSoakTests(ITestOutputHelper output) : IAsyncLifetime
     {
         foreach (var (name, volume) in _volumes.Where(v => v.Value.Round == round).ToList())
         {
-            string id = volume.Id ?? VolumeIdOf(name);
+            string id = volume.Id ?? ExpectedVolumeId.For(name);
             try
             {
                 await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = volume.Target });
@@ -151,8 +151,6 @@ public sealed class CrashSoakTests(ITestOutputHelper output) : IAsyncLifetime
                 .Where(f => File.Exists(f) && File.ReadAllText(f).StartsWith(root, StringComparison.Ordinal))
             : [];
 
-    private static string VolumeIdOf(string name) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32];
 
     private sealed class SoakVolume(int round, string target)
     {

@@ -51,7 +51,7 @@ public sealed class LoadTests(LoadTests.Fixture fixture, ITestOutputHelper outpu
             long operations = (await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => TrafficAsync(connections[c], c, clients, volumes, stop.Token))))).Sum();
             await sampler;
             foreach (var c in Enumerable.Range(0, clients))
-                await UntilNotAbortedAsync(() => connections[c].Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = Id(HotName(c % HotVolumes)), TargetPath = HotTarget(c) }).ResponseAsync);
+                await UntilNotAbortedAsync(() => connections[c].Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = ExpectedVolumeId.For(HotName(c % HotVolumes)), TargetPath = HotTarget(c) }).ResponseAsync);
 
             int third = rss.Count / 3;
             long first = Median(rss.Take(third)), last = Median(rss.Skip(rss.Count - third));
@@ -76,20 +76,20 @@ public sealed class LoadTests(LoadTests.Fixture fixture, ITestOutputHelper outpu
     {
         var random = new Random(c);
         long operations = 0;
-        string hot = Id(HotName(c % HotVolumes));
+        string hot = ExpectedVolumeId.For(HotName(c % HotVolumes));
         string target = fixture.Root.Combine("targets", $"own-{c}");
         while (!stop.IsCancellationRequested)
         {
             int own = c + clients * random.Next(Math.Max(1, (volumes - c + clients - 1) / clients));
-            string ownId = Id(VolumeName(own));
+            string ownId = ExpectedVolumeId.For(VolumeName(own));
             operations++;
             switch (random.Next(6))
             {
                 case 0:
-                    await CallAsync(() => client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = Id(VolumeName(random.Next(volumes) & ~1)) }).ResponseAsync);
+                    await CallAsync(() => client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = ExpectedVolumeId.For(VolumeName(random.Next(volumes) & ~1)) }).ResponseAsync);
                     break;
                 case 1:
-                    await CallAsync(() => client.Controller.ListVolumesAsync(new ListVolumesRequest { MaxEntries = 500, StartingToken = Id(VolumeName(random.Next(volumes))) }).ResponseAsync);
+                    await CallAsync(() => client.Controller.ListVolumesAsync(new ListVolumesRequest { MaxEntries = 500, StartingToken = ExpectedVolumeId.For(VolumeName(random.Next(volumes))) }).ResponseAsync);
                     break;
                 case 2:
                     await CallAsync(() => client.Node.NodePublishVolumeAsync(Requests.Publish(ownId, target)).ResponseAsync);
@@ -154,8 +154,6 @@ public sealed class LoadTests(LoadTests.Fixture fixture, ITestOutputHelper outpu
 
     private static string HotName(int i) => $"hot-{i}";
 
-    private static string Id(string name) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32];
 
     private static long Median(IEnumerable<long> values)
     {

@@ -113,7 +113,7 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
     {
         var volumeId = RequireName(request.VolumeId);
         var range = Require(request.CapacityRange);
-        var record = volumes.Get(volumeId);
+        var record = volumes.GetHere(volumeId);
         if (request.VolumeCapability is not null
             && VolumeAccessPolicy.Refusal(record, CapabilityTranslation.ToAccess(request.VolumeCapability, "volume_capability")) is { } refusal)
             throw Invalid("volume_capability", refusal);

@@ -45,7 +45,7 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         CapacityOutOfRangeException => new Status(StatusCode.OutOfRange, e.Message),
         InsufficientCapacityException => new Status(StatusCode.ResourceExhausted, e.Message),
         OperationPendingException or InvalidPageTokenException => new Status(StatusCode.Aborted, e.Message),
-        DataDirUnavailableException => new Status(StatusCode.Unavailable, e.Message),
+        DataDirUnavailableException or VolumeElsewhereException => new Status(StatusCode.Unavailable, e.Message),
         IOException when ErrnoOf(e) is Errno.ENOSPC or Errno.EDQUOT => new Status(StatusCode.ResourceExhausted, e.Message),
         IOException when ErrnoOf(e) is Errno.EROFS => new Status(StatusCode.Unavailable, e.Message),
         _ => new Status(StatusCode.Internal, e.Message),

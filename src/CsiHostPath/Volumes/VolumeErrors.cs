@@ -11,6 +11,13 @@ public sealed class InvalidVolumeArgumentException(string field, string message)
 public sealed class VolumeNotFoundException(string volumeId, string? detail = null)
     : Exception($"volume {volumeId} does not exist{(detail is null ? "" : ": " + detail)}");
 
+/// <summary>
+/// The volume id names another node as the volume's home (UNAVAILABLE): that node's driver serves it. Not NOT_FOUND,
+/// which csi-resizer takes as final and records on the PVC as ControllerResizeInfeasible, over the owner's progress.
+/// </summary>
+public sealed class VolumeElsewhereException(string volumeId, string nodeId)
+    : Exception($"volume {volumeId} lives on another node, not on {nodeId}: the resizer and driver of the node in its PV's node affinity serve it");
+
 /// <summary>A volume of that name exists but differs, or a target is published differently (ALREADY_EXISTS).</summary>
 public sealed class VolumeConflictException(string message) : Exception(message);
 

@@ -29,9 +29,12 @@ public sealed partial class VolumeManager(
                 $"accessibility_requirements exclude this node: volumes of this driver live only on {topology.Key}={topology.NodeId}");
         long size = ResolveSize(spec.Capacity, parameters.Backing, fsType);
 
-        string volumeId = VolumeId.FromName(spec.Name);
+        string volumeId = VolumeId.FromName(spec.Name, topology.NodeId);
         using var lease = locks.Acquire(volumeId);
-        if (index.Find(volumeId) is { } existing)
+        // A volume made before ids named their node keeps its untagged id: a CreateVolume retried across the upgrade finds it.
+        string untaggedId = VolumeId.FromName(spec.Name);
+        using var untaggedLease = locks.Acquire(untaggedId);
+        if ((index.Find(volumeId) ?? index.Find(untaggedId)) is { } existing)
         {
             EnsureCompatible(existing, spec, accessType, fsType);
             return existing;
@@ -201,6 +204,19 @@ public sealed partial class VolumeManager(
 
     public VolumeRecord Get(string volumeId) =>
         index.Find(volumeId) ?? throw new VolumeNotFoundException(volumeId);
+
+    /// <summary>
+    /// The volume, for a call that every node's sidecar makes about every volume (csi-resizer has no per-node mode): a
+    /// volume whose id names another node is that node's to serve, which is not the same as a volume that exists nowhere.
+    /// </summary>
+    public VolumeRecord GetHere(string volumeId)
+    {
+        if (index.Find(volumeId) is { } record)
+            return record;
+        if (VolumeId.CreatorTag(volumeId) is { } creator && creator != VolumeId.NodeTag(topology.NodeId))
+            throw new VolumeElsewhereException(volumeId, topology.NodeId);
+        throw new VolumeNotFoundException(volumeId);
+    }
 
     private VolumeRecord Usable(string volumeId)
     {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Csi.V1;
 using CsiHostPath.ConformanceTests.Infrastructure;
 using CsiHostPath.Testing;
@@ -28,13 +26,13 @@ public sealed class OwnDriverTests(CsiEndpoint endpoint) : IClassFixture<CsiEndp
     }
 
     [OwnDriverFact]
-    public async Task CreateVolume_NewVolume_DirectoryAndRecordUnderDataDirNamedByNameHash()
+    public async Task CreateVolume_NewVolume_DirectoryAndRecordUnderDataDirNamedByNameHashAndNodeTag()
     {
         string name = VolumeNames.New("on-disk");
 
         var volume = (await Driver.Client.Controller.CreateVolumeAsync(endpoint.Requests.Create(name))).Volume;
 
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..32], volume.VolumeId);
+        Assert.Equal(ExpectedVolumeId.For(name), volume.VolumeId);
         Assert.True(Directory.Exists(DataPath(volume.VolumeId)));
         Assert.Contains(name, await File.ReadAllTextAsync(Path.Combine(Driver.DataDir, "volumes", volume.VolumeId, "volume.json")));
     }

@@ -15,10 +15,20 @@ public sealed class SimulatedNode(TempRoot root, string nodeName, RenderedManife
     /// <summary>A path on the node, under the temp root.</summary>
     public string PathOnNode(string hostPath) => root.Path + hostPath;
 
-    public void CreateHostPathVolumes()
+    private void CreateHostPathVolumes()
     {
         foreach (var volume in install.NodePodSpec.Volumes.Where(v => v.HostPath is not null))
             Directory.CreateDirectory(PathOnNode(volume.HostPath.Path));
+    }
+
+    /// <summary>The real driver, started as kubelet would start the DaemonSet's driver container on this node.</summary>
+    public Task<DriverProcess> StartDriverAsync()
+    {
+        CreateHostPathVolumes();
+        var container = install.Container(RenderedManifests.DriverContainer);
+        string socket = ContainerPathOnNode(container, RenderedManifests.SocketPath(RenderedManifests.Flag(container, "--endpoint")!));
+        string dataDir = ContainerPathOnNode(container, RenderedManifests.Flag(container, "--data-dir")!);
+        return DriverProcess.StartWithArgumentsAsync(root, socket, dataDir, Arguments(container), Environment(container));
     }
 
     /// <summary>The container's environment as kubelet resolves it for this node.</summary>
