@@ -40,7 +40,8 @@ done
 
 for policy in delete retain; do
   pv=$(kubectl --context "$context" get pvc "hostpath-$policy" -o jsonpath='{.spec.volumeName}')
-  node=$(kubectl --context "$context" get pod "hostpath-$policy" -o jsonpath='{.spec.nodeName}')
+  # The volume lives where the PV's node affinity says, whatever node the pod runs on now.
+  node=$(kubectl --context "$context" get pv "$pv" -o jsonpath='{.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}')
   handle=$(kubectl --context "$context" get pv "$pv" -o jsonpath='{.spec.csi.volumeHandle}')
   echo
   echo "== PVC hostpath-$policy: PV $pv on node $node"

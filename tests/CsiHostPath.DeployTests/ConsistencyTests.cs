@@ -286,6 +286,21 @@ public sealed class ConsistencyTests
         });
     }
 
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task ClusterWideSidecars_MemoryLimit_HoldsTheirInformersForThousandsOfVolumes(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+
+        // Their informers cache every PV and PVC of the cluster: upstream's large-scale test
+        // (kubernetes-csi/external-provisioner#587) needed 200Mi for 5,000 volumes. README.md's "Resources" says the same.
+        foreach (var name in new[] { RenderedManifests.ProvisionerContainer, RenderedManifests.ResizerContainer })
+        {
+            var limit = rendered.Container(name).Resources.Limits["memory"];
+            Assert.True(limit.ToInt64() >= 256L << 20, $"{name}'s memory limit {limit} holds fewer than ~5,000 PVs");
+        }
+    }
+
     [Fact]
     public async Task DriverImage_TagIsTheDriversVersion()
     {

@@ -28,6 +28,22 @@ public sealed class KindQuickstartTests
         Assert.Equal(["control-plane", "worker", "worker"], cluster.Nodes!.Select(n => n.Role));
     }
 
+    [Fact]
+    public void Quickstart_EveryWait_HasATimeoutAndNoNodeIsAssumed()
+    {
+        var lines = File.ReadAllLines(Path.Combine(Repository.Root, "README.md"))
+            .Concat(File.ReadAllLines(Path.Combine(Repository.Deploy, "kind", "up.sh")))
+            .ToList();
+
+        // Without --timeout, `kubectl wait` gives up after 30 s and `rollout status` never does.
+        var waits = lines.Where(l => l.Contains("kubectl", StringComparison.Ordinal)
+            && (l.Contains(" wait ", StringComparison.Ordinal) || l.Contains("rollout status", StringComparison.Ordinal))).ToList();
+        Assert.NotEmpty(waits);
+        Assert.All(waits, l => Assert.Contains("--timeout", l, StringComparison.Ordinal));
+        // Which worker holds a volume is the scheduler's choice: the PV's node affinity says it, not a fixed name.
+        Assert.DoesNotContain(lines, l => l.Contains("docker exec csi-hostpath-worker", StringComparison.Ordinal));
+    }
+
     private static IEnumerable<string> ScriptNames() =>
         Directory.EnumerateFiles(Path.Combine(Repository.Deploy, "kind"), "*.sh").Select(file => Path.GetFileName(file)).Order(StringComparer.Ordinal);
 }
