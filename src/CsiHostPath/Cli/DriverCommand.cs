@@ -58,9 +58,25 @@ public static class DriverCommand
                 result.AddError($"--lock-timeout: '{result.GetValueOrDefault<string>()}' is not a duration such as 30s, 2m, 500ms or 30");
         });
 
+        var usageRefresh = new Option<string>("--usage-refresh-interval")
+        {
+            Description = "How old a directory volume's measured usage may get before a stats call has it measured again: 60s, 5m or plain seconds.",
+            DefaultValueFactory = _ => "60s",
+        };
+        usageRefresh.Validators.Add(result =>
+        {
+            if (!Durations.TryParse(result.GetValueOrDefault<string>(), out _))
+                result.AddError($"--usage-refresh-interval: '{result.GetValueOrDefault<string>()}' is not a duration such as 60s, 5m or 60");
+        });
+        var usageWalkers = new Option<int>("--usage-walkers")
+        {
+            Description = "How many directory volumes may be walked for their usage at once.",
+            DefaultValueFactory = _ => 1,
+        };
+
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, logLevel, lockTimeout,
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, logLevel, lockTimeout, usageRefresh, usageWalkers,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -72,6 +88,8 @@ public static class DriverCommand
             DefaultVolumeSizeBytes = result.GetValue(defaultSize),
             AllowImageOvercommit = result.GetValue(overcommit),
             LogLevel = result.GetValue(logLevel),
+            UsageRefreshInterval = Durations.TryParse(result.GetValue(usageRefresh)!, out var refresh) ? refresh : DriverOptionsDefaults.UsageRefreshInterval,
+            UsageWalkers = result.GetValue(usageWalkers),
             LockTimeout = Durations.TryParse(result.GetValue(lockTimeout)!, out var timeout) ? timeout : DriverOptionsDefaults.LockTimeout,
         }, cancellationToken));
         return root;

@@ -93,6 +93,7 @@ internal static partial class DriverHost
         }
         provider.GetRequiredService<RequestGate>().Open();
         LogListening(logger, options.DriverName, options.Endpoint, options.DataDir, options.NodeId);
+        var measuring = provider.GetRequiredService<DirectoryUsageCache>().RunAsync(cancellationToken);
 
         try
         {
@@ -103,6 +104,7 @@ internal static partial class DriverHost
             // SIGTERM or SIGINT: the command line cancels the token.
         }
         await server.StopAsync(ShutdownGrace);
+        await measuring;
         return 0;
     }
 
@@ -119,6 +121,7 @@ internal static partial class DriverHost
         services.AddSingleton<IVolumeBacking, DirectoryBacking>();
         services.AddSingleton<IVolumeBacking, ImageBacking>();
         services.AddSingleton<VolumeBackings>();
+        services.AddSingleton<DirectoryUsageCache>();
         services.AddSingleton<CapacityPlanner>();
         services.AddSingleton<DataDirLayout>();
         services.AddSingleton<IVolumeStore, VolumeStore>();

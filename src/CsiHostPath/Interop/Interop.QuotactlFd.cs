@@ -6,6 +6,7 @@ internal static partial class Libc
 {
     internal const int PRJQUOTA = 2;
     internal const uint Q_GETINFO = 0x800005;
+    internal const uint Q_GETQUOTA = 0x800007;
     internal const uint Q_SETQUOTA = 0x800008;
     internal const uint QIF_BLIMITS = 1;
 
@@ -40,6 +41,9 @@ internal static partial class Libc
     [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
     private static unsafe partial long SyscallQuotactlFd(long number, SafeFdHandle fd, uint command, uint id, void* data);
 
+    /// <summary>QCMD(command, PRJQUOTA) of linux/quota.h.</summary>
+    internal static uint ProjectQuotaCommand(uint command) => (command << 8) | PRJQUOTA;
+
     /// <summary>quotactl_fd(2) with QCMD(<paramref name="command"/>, PRJQUOTA) on the filesystem holding <paramref name="fd"/>.</summary>
     internal static unsafe void QuotactlProject<T>(SafeFdHandle fd, uint command, uint projectId, ref T data, string path) where T : unmanaged
     {
@@ -48,7 +52,7 @@ internal static partial class Libc
         {
             do
             {
-                result = SyscallQuotactlFd(SysQuotactlFd, fd, (command << 8) | PRJQUOTA, projectId, pointer);
+                result = SyscallQuotactlFd(SysQuotactlFd, fd, ProjectQuotaCommand(command), projectId, pointer);
             }
             while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
         }

@@ -6,26 +6,40 @@ internal static partial class Libc
 {
     internal const int AT_EMPTY_PATH = 0x1000;
     private const int AtNoFollow = 0x100;
-    // STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_BLOCKS
-    private const uint StatxWanted = 0x1 | 0x2 | 0x100 | 0x200 | 0x400;
+    // STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks (a copy keeps them all).
+    private const uint StatxWanted = 0x7ff;
     internal const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;
     internal const uint S_IFMT = 0xF000;
     internal const uint S_IFDIR = 0x4000;
+    internal const uint S_IFREG = 0x8000;
+    internal const uint S_IFLNK = 0xA000;
+    internal const uint S_IFSOCK = 0xC000;
 
     /// <summary>The fields of struct statx (linux/stat.h) a tree walk needs; the struct is 256 bytes on every architecture.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     internal struct FileStatus
     {
         [FieldOffset(0x08)] internal ulong Attributes;
+        [FieldOffset(0x10)] internal uint LinkCount;
+        [FieldOffset(0x14)] internal uint Uid;
+        [FieldOffset(0x18)] internal uint Gid;
         [FieldOffset(0x1c)] internal ushort Mode;
         [FieldOffset(0x20)] internal ulong Inode;
         [FieldOffset(0x28)] internal ulong Size;
         [FieldOffset(0x30)] internal ulong Blocks;
         [FieldOffset(0x38)] internal ulong AttributesMask;
+        [FieldOffset(0x40)] internal long AccessedSeconds;
+        [FieldOffset(0x48)] internal uint AccessedNanoseconds;
+        [FieldOffset(0x70)] internal long ModifiedSeconds;
+        [FieldOffset(0x78)] internal uint ModifiedNanoseconds;
         [FieldOffset(0x88)] internal uint DevMajor;
         [FieldOffset(0x8c)] internal uint DevMinor;
 
         internal readonly bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
+
+        internal readonly uint FileType => Mode & S_IFMT;
+
+        internal readonly uint Permissions => Mode & 0xFFFu;
 
         internal readonly bool IsMountRoot => (AttributesMask & Attributes & STATX_ATTR_MOUNT_ROOT) != 0;
     }

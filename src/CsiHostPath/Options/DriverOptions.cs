@@ -23,6 +23,12 @@ public sealed class DriverOptions
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
+    /// <summary>How old a directory volume's measured usage may be before the next stats call queues a new walk.</summary>
+    public TimeSpan UsageRefreshInterval { get; set; } = DriverOptionsDefaults.UsageRefreshInterval;
+
+    /// <summary>How many directory volumes may be walked for their usage at once.</summary>
+    public int UsageWalkers { get; set; } = 1;
+
     /// <summary>How long a driver waits for another driver on the same data dir to exit before it gives up.</summary>
     public TimeSpan LockTimeout { get; set; } = DriverOptionsDefaults.LockTimeout;
 

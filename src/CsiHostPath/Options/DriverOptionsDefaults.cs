@@ -8,6 +8,9 @@ public static class DriverOptionsDefaults
     public const string DriverName = "hostpath.csihostpath.dev";
     public const long DefaultVolumeSizeBytes = 1L << 30;
 
+    // kubelet asks every published volume's stats once a minute (--volume-stats-agg-period).
+    public static readonly TimeSpan UsageRefreshInterval = TimeSpan.FromSeconds(60);
+
     // A rolling update's old pod gets kubelet's 30 s grace period to exit; the new one waits as long.
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 }

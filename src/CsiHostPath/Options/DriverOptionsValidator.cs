@@ -30,6 +30,8 @@ public static partial class DriverOptionsValidator
             errors.Add($"--endpoint: {socketDir} is a file, not a directory");
         if (options.MaxVolumesPerNode < 0)
             errors.Add($"--max-volumes-per-node: {options.MaxVolumesPerNode}; must be 0 (no limit) or more");
+        if (options.UsageWalkers < 1)
+            errors.Add($"--usage-walkers: {options.UsageWalkers}; must be 1 or more");
         if (options.DefaultVolumeSizeBytes <= 0)
             errors.Add($"--default-volume-size: {options.DefaultVolumeSizeBytes}; must be more than 0 bytes");
         return errors;

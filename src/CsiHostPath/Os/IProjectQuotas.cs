@@ -8,4 +8,7 @@ public interface IProjectQuotas
 
     /// <summary>Gives <paramref name="directory"/> (and, by inheritance, all created in it) the project and its hard limit.</summary>
     void Limit(string directory, uint projectId, long bytes);
+
+    /// <summary>What the project's files take, as the filesystem accounts it: exact and O(1), no walk.</summary>
+    DiskUsage Usage(string directory, uint projectId);
 }

@@ -30,6 +30,17 @@ public sealed class LinuxProjectQuotas : IProjectQuotas
         Libc.QuotactlProject(fd, Libc.Q_SETQUOTA, projectId, ref quota, directory);
     }
 
+    public DiskUsage Usage(string directory, uint projectId)
+    {
+        using var fd = Libc.OpenAt(null, directory, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW);
+        var quota = default(Libc.DiskQuota);
+        Libc.QuotactlProject(fd, Libc.Q_GETQUOTA, projectId, ref quota, directory);
+        return UsageOf(quota);
+    }
+
+    /// <summary>dqb_curspace counts bytes (unlike the limits' 1 KiB blocks), dqb_curinodes inodes.</summary>
+    internal static DiskUsage UsageOf(in Libc.DiskQuota quota) => new((long)quota.CurrentSpace, (long)quota.CurrentInodes);
+
     /// <summary>A hard block limit in the kernel's 1 KiB units, rounded up so the volume gets at least its size.</summary>
     internal static Libc.DiskQuota QuotaFor(long bytes) => new()
     {

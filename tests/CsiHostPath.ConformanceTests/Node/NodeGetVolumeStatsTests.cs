@@ -38,7 +38,15 @@ public sealed class NodeGetVolumeStatsTests(CsiEndpoint endpoint) : IClassFixtur
             file.Flush(flushToDisk: true);
         }
 
-        long after = Bytes(await Node.NodeGetVolumeStatsAsync(request)).Used;
+        // The spec does not say how fresh usage is; a driver may measure in the background (this one does), so the
+        // write must show up within kubelet's stats period, not on the very next call.
+        long after = before;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (after - before < 256 * 1024 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            after = Bytes(await Node.NodeGetVolumeStatsAsync(request)).Used;
+        }
         Assert.True(after - before >= 256 * 1024, $"used went from {before} to {after} after writing 256 KiB");
         await UnpublishAsync(volume, target);
     }

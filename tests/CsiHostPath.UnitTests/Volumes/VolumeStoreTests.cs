@@ -26,7 +26,7 @@ public sealed class VolumeStoreTests : IDisposable
     }
 
     private void Create(VolumeStore store, VolumeRecord record) =>
-        store.Create(record, staging => new DirectoryBacking(_layout, new LinuxProjectQuotas()).Provision(staging, record));
+        store.Create(record, staging => new DirectoryBacking(_layout, new LinuxProjectQuotas(), new DirectoryUsageCache(new DriverOptions(), _layout, NullLogger<DirectoryUsageCache>.Instance)).Provision(staging, record));
 
     private static VolumeRecord Record(string name) => new()
     {

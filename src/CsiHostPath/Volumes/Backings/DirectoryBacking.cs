@@ -4,7 +4,7 @@ using CsiHostPath.Os;
 namespace CsiHostPath.Volumes.Backings;
 
 /// <summary>A plain directory: nothing to attach; the size is recorded and reported, and enforced only by a project quota when asked for.</summary>
-public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas) : IVolumeBacking
+public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas, DirectoryUsageCache usage) : IVolumeBacking
 {
     // Pods run as any uid; fsGroup (CSIDriver fsGroupPolicy: File) narrows this when the pod sets one.
     private const UnixFileMode VolumeDataDir = (UnixFileMode)0b111_111_111;
@@ -24,9 +24,7 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
     {
     }
 
-    public void Deactivate(VolumeRecord record)
-    {
-    }
+    public void Deactivate(VolumeRecord record) => usage.Forget(record.VolumeId);
 
     public SafeFdHandle OpenPublishSource(VolumeRecord record) => layout.OpenData(record.VolumeId);
 
@@ -56,11 +54,17 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
         }
     }
 
+    /// <summary>
+    /// From the project quota when the volume has one (exact, no walk); otherwise the last background walk's figure,
+    /// which is zero used until the first walk of the volume has finished.
+    /// </summary>
     public VolumeUsage Usage(VolumeRecord record, string volumePath)
     {
-        var (usedBytes, usedInodes) = DirectoryTree.Usage(volumePath);
+        var used = record.ProjectId != 0
+            ? quotas.Usage(layout.DataPath(record.VolumeId), record.ProjectId)
+            : usage.Get(record.VolumeId)?.Usage ?? default;
         var fs = FileSystemStats.Of(volumePath);
-        long available = Math.Max(0, Math.Min(record.CapacityBytes - usedBytes, fs.AvailableBytes));
-        return new VolumeUsage(record.CapacityBytes, usedBytes, available, fs.TotalInodes, usedInodes, fs.FreeInodes);
+        long available = Math.Max(0, Math.Min(record.CapacityBytes - used.Bytes, fs.AvailableBytes));
+        return new VolumeUsage(record.CapacityBytes, used.Bytes, available, fs.TotalInodes, used.Inodes, fs.FreeInodes);
     }
 }
