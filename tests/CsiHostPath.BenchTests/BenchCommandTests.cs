@@ -42,6 +42,24 @@ public sealed class BenchCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_StatsMode_CountsTheFilesAsDuDoes_AndTimesEveryCall()
+    {
+        using var report = await RunJsonAsync("--mode", "stats", "--files", "300", "--count", "20", "--concurrency", "2", "--pid", _driver.Pid.ToString());
+
+        var root = report.RootElement;
+        Assert.Equal("stats", root.GetProperty("mode").GetString());
+        Assert.Equal(20, root.GetProperty("succeeded").GetInt32());
+        var stats = Assert.Single(root.GetProperty("rpcs").EnumerateArray(), r => r.GetProperty("rpc").GetString() == "NodeGetVolumeStats");
+        Assert.Equal(20, stats.GetProperty("calls").GetInt32());
+        Assert.Equal(0, stats.GetProperty("errors").GetInt32());
+        var usage = root.GetProperty("usage");
+        Assert.Equal(300, usage.GetProperty("files").GetInt32());
+        Assert.Equal(usage.GetProperty("duBytes").GetInt64(), usage.GetProperty("usedBytes").GetInt64());
+        Assert.Equal(usage.GetProperty("duInodes").GetInt64(), usage.GetProperty("usedInodes").GetInt64());
+        Assert.Empty(Mounts.Beneath(_root.Path));
+    }
+
+    [Fact]
     public async Task Run_WithPrefillAndPid_ListsPrefilledVolumesAndReadsDriverMemory()
     {
         using var report = await RunJsonAsync("--count", "2", "--concurrency", "2", "--prefill", "5", "--pid", _driver.Pid.ToString());

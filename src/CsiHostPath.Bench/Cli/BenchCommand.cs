@@ -54,10 +54,15 @@ public static class BenchCommand
         });
         var mode = new Option<string>("--mode")
         {
-            Description = "lifecycle: CreateVolume, [NodeStage], NodePublish, NodeUnpublish, [NodeUnstage], DeleteVolume. create-delete: the controller alone.",
+            Description = "lifecycle: CreateVolume, [NodeStage], NodePublish, NodeUnpublish, [NodeUnstage], DeleteVolume. create-delete: the controller alone. stats: --count NodeGetVolumeStats calls on one volume holding --files files.",
             DefaultValueFactory = _ => "lifecycle",
         };
-        mode.AcceptOnlyFromAmong("lifecycle", "create-delete");
+        mode.AcceptOnlyFromAmong("lifecycle", "create-delete", "stats");
+        var files = AtLeast(new Option<int>("--files")
+        {
+            Description = "With --mode stats: small files written into the volume before the NodeGetVolumeStats calls are timed.",
+            DefaultValueFactory = _ => 1000,
+        }, 0);
         var prefill = AtLeast(new Option<int>("--prefill")
         {
             Description = "Volumes to create first (kept, named bench-prefill-<i>), then walk ListVolumes over, before the measured run.",
@@ -71,14 +76,15 @@ public static class BenchCommand
 
         var root = new RootCommand("Benchmarks a CSI driver over its unix socket the way external-provisioner and kubelet drive it.")
         {
-            endpoint, concurrency, count, size, parameters, mode, prefill, pid, workDir, json, CreateStartupCommand(json),
+            endpoint, concurrency, count, size, parameters, mode, files, prefill, pid, workDir, json, CreateStartupCommand(json),
         };
         root.SetAction(async (result, _) =>
         {
             var options = new BenchOptions
             {
                 Endpoint = result.GetValue(endpoint)!,
-                Mode = result.GetValue(mode) == "create-delete" ? BenchMode.CreateDelete : BenchMode.Lifecycle,
+                Mode = result.GetValue(mode) switch { "create-delete" => BenchMode.CreateDelete, "stats" => BenchMode.Stats, _ => BenchMode.Lifecycle },
+                Files = result.GetValue(files),
                 Concurrency = result.GetValue(concurrency),
                 Count = result.GetValue(count),
                 SizeBytes = result.GetValue(size),

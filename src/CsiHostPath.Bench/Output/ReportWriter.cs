@@ -19,7 +19,10 @@ public static class ReportWriter
             output.WriteLine($"prefill    {prefill.Volumes} volumes in {prefill.CreateSeconds:F2} s ({prefill.Failed} failed); ListVolumes walk: {prefill.ListEntries} entries in {prefill.ListPages} pages of {prefill.ListPageSize}, {prefill.ListMs:F1} ms");
             WriteRpcs(output, prefill.Rpcs);
         }
-        string unit = report.Mode == "lifecycle" ? "lifecycles" : "create+delete pairs";
+        if (report.Usage is { } usage)
+            output.WriteLine($"volume     {usage.Files} files counted {usage.FirstFigureSeconds:F2} s after writing (driver CPU {(usage.DriverCpuSeconds is { } cpu ? $"{cpu:F2} s" : "not read: no --pid")}); " +
+                $"used {usage.UsedBytes} bytes, {usage.UsedInodes} inodes; du: {usage.DuBytes} bytes, {usage.DuInodes} inodes");
+        string unit = report.Mode switch { "lifecycle" => "lifecycles", "stats" => "stats calls", _ => "create+delete pairs" };
         output.WriteLine($"run        {report.Mode}: {report.Succeeded}/{report.Count} ok, {report.Failed} failed, {report.Concurrency} clients, {report.SizeBytes} bytes each");
         output.WriteLine($"throughput {report.PerSecond:F1} {unit}/s ({report.Seconds:F2} s)");
         WriteRpcs(output, report.Rpcs);

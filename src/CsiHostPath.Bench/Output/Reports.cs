@@ -15,11 +15,18 @@ public sealed record BenchReport(
     IReadOnlyList<RpcReport> Rpcs,
     IReadOnlyDictionary<string, int> ErrorsByCode,
     MemoryReport? Memory,
-    PrefillReport? Prefill);
+    PrefillReport? Prefill,
+    UsageReport? Usage = null);
 
 public sealed record PluginReport(string Name, string Version, string NodeId, bool Staging, IReadOnlyDictionary<string, string> Topology);
 
 public sealed record RpcReport(string Rpc, int Calls, int Errors, double P50Ms, double P99Ms, double MaxMs, IReadOnlyDictionary<string, int> ErrorsByCode);
+
+/// <summary>
+/// The stats mode's volume: how long after the files were written the driver's figure first counted them all, the
+/// driver's CPU time meanwhile (with --pid), its figures then, and what du says the volume takes.
+/// </summary>
+public sealed record UsageReport(int Files, double FirstFigureSeconds, double? DriverCpuSeconds, long UsedBytes, long UsedInodes, long DuBytes, long DuInodes);
 
 /// <summary>The driver's resident set, read from /proc/&lt;pid&gt;/status before the first and after the last RPC of the run.</summary>
 public sealed record MemoryReport(int Pid, long RssBeforeKiB, long RssAfterKiB);

@@ -7,6 +7,9 @@ public enum BenchMode
 
     /// <summary>CreateVolume → DeleteVolume, the controller alone.</summary>
     CreateDelete,
+
+    /// <summary>One published volume filled with small files, then NodeGetVolumeStats calls, as kubelet polls them.</summary>
+    Stats,
 }
 
 public sealed record BenchOptions
@@ -25,6 +28,9 @@ public sealed record BenchOptions
 
     /// <summary>Volumes to create (or find, on a second run) before the measured run.</summary>
     public int Prefill { get; init; }
+
+    /// <summary>Files of 100 bytes the stats mode writes into its volume before it times the calls.</summary>
+    public int Files { get; init; } = 1000;
 
     /// <summary>The driver's pid, to read its resident memory before and after.</summary>
     public int? Pid { get; init; }

@@ -24,6 +24,9 @@ public static class Benchmark
             var plugin = await PluginFacts.DiscoverAsync(clients[0], stats);
             var prefill = options.Prefill > 0 ? await PrefillAsync(options, plugin, clients, workDir) : null;
 
+            if (options.Mode == BenchMode.Stats)
+                return await StatsRunAsync(options, plugin, clients, stats, workDir, runId, rssBefore);
+
             var warmUp = new VolumeWorkload(options, plugin, new RpcStats(), workDir);
             await ConcurrentRunner.RunAsync(clients, clients.Count, (client, i) => Item(warmUp, options.Mode, client, $"bench-{runId}-warmup-{i}"));
 
@@ -65,6 +68,28 @@ public static class Benchmark
         var (pages, entries, elapsed) = await ListVolumesWalk.RunAsync(clients[0], stats);
         return new PrefillReport(options.Prefill, created.Failed, created.Elapsed.TotalSeconds,
             ListVolumesWalk.PageSize, pages, entries, elapsed.TotalMilliseconds, stats.Report());
+    }
+
+    /// <summary>The stats mode: one volume set up and filled untimed, then --count stats calls from --concurrency clients.</summary>
+    private static async Task<BenchReport> StatsRunAsync(
+        BenchOptions options, PluginFacts plugin, IReadOnlyList<CsiClient> clients, RpcStats stats, string workDir, string runId, long? rssBefore)
+    {
+        var workload = new StatsWorkload(options, plugin, new RpcStats(), workDir);
+        var usage = await workload.PrepareAsync(clients[0], $"bench-{runId}-stats");
+        try
+        {
+            await ConcurrentRunner.RunAsync(clients, clients.Count, (client, _) => workload.StatsAsync(client, new RpcStats()));
+            var result = await ConcurrentRunner.RunAsync(clients, options.Count, (client, _) => workload.StatsAsync(client, stats));
+            var memory = options.Pid is { } pid ? new MemoryReport(pid, rssBefore!.Value, ProcessMemory.RssKiB(pid)) : null;
+            var rpcs = stats.Report();
+            return new BenchReport("stats", options.Endpoint, plugin.ToReport(), options.Concurrency, options.Count, options.SizeBytes,
+                result.Succeeded, result.Failed, result.Elapsed.TotalSeconds, result.Succeeded / result.Elapsed.TotalSeconds,
+                rpcs, SumErrors(rpcs), memory, Prefill: null, usage);
+        }
+        finally
+        {
+            await workload.CleanupAsync(clients[0]);
+        }
     }
 
     private static Task Item(VolumeWorkload workload, BenchMode mode, CsiClient client, string name) =>

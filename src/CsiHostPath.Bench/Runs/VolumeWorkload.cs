@@ -41,39 +41,64 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
 
     private async Task NodeAsync(CsiClient connection, Volume volume, string podDir)
     {
+        string target = await MountAsync(connection, volume, podDir);
+        await UnmountAsync(connection, volume, podDir, target);
+    }
+
+    /// <summary>What kubelet does to start a pod: NodeStage (where advertised) and NodePublish into <paramref name="podDir"/>; returns the target.</summary>
+    public async Task<string> MountAsync(CsiClient connection, Volume volume, string podDir)
+    {
         string target = Path.Combine(podDir, "mount");
-        if (!plugin.Staging)
+        string stagingPath = plugin.Staging ? Path.Combine(podDir, "staging") : "";
+        if (plugin.Staging)
         {
-            await PublishAsync(connection, volume, stagingPath: "", target);
-            return;
-        }
-        string stagingPath = Path.Combine(podDir, "staging");
-        Directory.CreateDirectory(stagingPath);
-        await stats.TimeAsync("NodeStageVolume", () => connection.Node.NodeStageVolumeAsync(new NodeStageVolumeRequest
-        {
-            VolumeId = volume.VolumeId,
-            StagingTargetPath = stagingPath,
-            VolumeCapability = Capability,
-            VolumeContext = { volume.VolumeContext },
-        }));
-        try
-        {
-            await PublishAsync(connection, volume, stagingPath, target);
-        }
-        finally
-        {
-            await stats.TimeAsync("NodeUnstageVolume", () => connection.Node.NodeUnstageVolumeAsync(new NodeUnstageVolumeRequest
+            Directory.CreateDirectory(stagingPath);
+            await stats.TimeAsync("NodeStageVolume", () => connection.Node.NodeStageVolumeAsync(new NodeStageVolumeRequest
             {
                 VolumeId = volume.VolumeId,
                 StagingTargetPath = stagingPath,
+                VolumeCapability = Capability,
+                VolumeContext = { volume.VolumeContext },
             }));
-            WorkDirectory.RemoveIfEmpty(stagingPath);
+        }
+        try
+        {
+            await PublishAsync(connection, volume, target, stagingPath);
+        }
+        catch when (plugin.Staging)
+        {
+            await UnstageAsync(connection, volume, stagingPath);
+            throw;
+        }
+        return target;
+    }
+
+    /// <summary>What kubelet does when the pod is gone: NodeUnpublish, then NodeUnstage where staged.</summary>
+    public async Task UnmountAsync(CsiClient connection, Volume volume, string podDir, string target)
+    {
+        try
+        {
+            await UnpublishAsync(connection, volume, target);
+        }
+        finally
+        {
+            if (plugin.Staging)
+                await UnstageAsync(connection, volume, Path.Combine(podDir, "staging"));
         }
     }
 
-    private async Task PublishAsync(CsiClient connection, Volume volume, string stagingPath, string target)
+    private async Task UnstageAsync(CsiClient connection, Volume volume, string stagingPath)
     {
-        await stats.TimeAsync("NodePublishVolume", () => connection.Node.NodePublishVolumeAsync(new NodePublishVolumeRequest
+        await stats.TimeAsync("NodeUnstageVolume", () => connection.Node.NodeUnstageVolumeAsync(new NodeUnstageVolumeRequest
+        {
+            VolumeId = volume.VolumeId,
+            StagingTargetPath = stagingPath,
+        }));
+        WorkDirectory.RemoveIfEmpty(stagingPath);
+    }
+
+    private Task PublishAsync(CsiClient connection, Volume volume, string target, string stagingPath = "") =>
+        stats.TimeAsync("NodePublishVolume", () => connection.Node.NodePublishVolumeAsync(new NodePublishVolumeRequest
         {
             VolumeId = volume.VolumeId,
             StagingTargetPath = stagingPath,
@@ -81,12 +106,13 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
             VolumeCapability = Capability,
             VolumeContext = { volume.VolumeContext },
         }));
-        await stats.TimeAsync("NodeUnpublishVolume", () => connection.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest
+
+    private Task UnpublishAsync(CsiClient connection, Volume volume, string target) =>
+        stats.TimeAsync("NodeUnpublishVolume", () => connection.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest
         {
             VolumeId = volume.VolumeId,
             TargetPath = target,
         }));
-    }
 
     public async Task<Volume> CreateAsync(CsiClient connection, string name)
     {
@@ -103,6 +129,6 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
         return (await stats.TimeAsync("CreateVolume", () => connection.Controller.CreateVolumeAsync(request))).Volume;
     }
 
-    private Task DeleteVolumeAsync(CsiClient connection, Volume volume) =>
+    public Task DeleteVolumeAsync(CsiClient connection, Volume volume) =>
         stats.TimeAsync("DeleteVolume", () => connection.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId }));
 }
