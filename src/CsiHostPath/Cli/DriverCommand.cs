@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CsiHostPath.Options;
+using CsiHostPath.Volumes;
 
 namespace CsiHostPath.Cli;
 
@@ -35,12 +36,30 @@ public static class DriverCommand
         };
         var defaultSize = new Option<long>("--default-volume-size")
         {
-            Description = "Size in bytes of a volume created without a capacity range.",
+            Description = "Size of a volume created without a capacity range, or of an inline ephemeral volume without a size attribute: bytes or a quantity such as 1Gi.",
             DefaultValueFactory = _ => DriverOptionsDefaults.DefaultVolumeSizeBytes,
+            CustomParser = ParseBytes,
         };
         var overcommit = new Option<bool>("--allow-image-overcommit")
         {
             Description = "Let image volumes' sparse files promise more space than the disk has free (off: capacity counts their full size).",
+        };
+        var ephemeral = new Option<bool>("--ephemeral-volumes")
+        {
+            Description = "Create CSI ephemeral inline volumes that pods declare (--ephemeral-volumes=false refuses them).",
+            DefaultValueFactory = _ => true,
+        };
+        var maxEphemeralSize = new Option<long>("--max-ephemeral-volume-size")
+        {
+            Description = "Largest size an inline ephemeral volume may ask for (bytes or a quantity such as 10Gi); larger asks are OUT_OF_RANGE.",
+            DefaultValueFactory = _ => DriverOptionsDefaults.MaxEphemeralVolumeSizeBytes,
+            CustomParser = ParseBytes,
+        };
+        var sweepInterval = new Option<TimeSpan>("--ephemeral-sweep-interval")
+        {
+            Description = "How often inline ephemeral volumes whose pod is gone are removed: 1m, 30s or plain seconds.",
+            DefaultValueFactory = _ => DriverOptionsDefaults.EphemeralSweepInterval,
+            CustomParser = ParseDuration,
         };
         var logLevel = new Option<LogLevel>("--log-level")
         {
@@ -76,7 +95,7 @@ public static class DriverCommand
 
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, logLevel, lockTimeout, usageRefresh, usageWalkers,
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, lockTimeout, usageRefresh, usageWalkers,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -91,9 +110,33 @@ public static class DriverCommand
             UsageRefreshInterval = Durations.TryParse(result.GetValue(usageRefresh)!, out var refresh) ? refresh : DriverOptionsDefaults.UsageRefreshInterval,
             UsageWalkers = result.GetValue(usageWalkers),
             LockTimeout = Durations.TryParse(result.GetValue(lockTimeout)!, out var timeout) ? timeout : DriverOptionsDefaults.LockTimeout,
+            EphemeralVolumes = result.GetValue(ephemeral),
+            MaxEphemeralVolumeSizeBytes = result.GetValue(maxEphemeralSize),
+            EphemeralSweepInterval = result.GetValue(sweepInterval),
         }, cancellationToken));
         return root;
     }
+
+    private static long ParseBytes(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Quantity.TryParseBytes(text, out long bytes))
+            return bytes;
+        result.AddError($"{OptionName(result)}: '{text}' is not {Quantity.Form}");
+        return 0;
+    }
+
+    private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Durations.TryParse(text, out var duration))
+            return duration;
+        result.AddError($"{OptionName(result)}: '{text}' is not a duration such as 1m, 30s, 500ms or 30");
+        return TimeSpan.Zero;
+    }
+
+    private static string OptionName(System.CommandLine.Parsing.ArgumentResult result) =>
+        ((System.CommandLine.Parsing.OptionResult)result.Parent!).Option.Name;
 
     /// <summary>Accepts the forms kubelet and the sidecars use: unix:///abs/path, unix:/abs/path or a bare path.</summary>
     public static string ParseEndpoint(string endpoint) =>

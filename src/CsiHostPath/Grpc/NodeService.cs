@@ -7,7 +7,7 @@ using CapabilityType = Csi.V1.NodeServiceCapability.Types.RPC.Types.Type;
 
 namespace CsiHostPath.Grpc;
 
-public sealed class NodeService(VolumePublisher publisher, NodeTopology topology, DriverOptions options) : Node.NodeBase
+public sealed class NodeService(VolumePublisher publisher, EphemeralVolumes ephemeral, NodeTopology topology, DriverOptions options) : Node.NodeBase
 {
     private static readonly CapabilityType[] Capabilities =
     [
@@ -22,13 +22,21 @@ public sealed class NodeService(VolumePublisher publisher, NodeTopology topology
         var volumeId = RequireName(request.VolumeId);
         var targetPath = RequireAbsolutePath(request.TargetPath);
         var access = CapabilityTranslation.ToAccess(Require(request.VolumeCapability), "volume_capability");
-        publisher.Publish(volumeId, targetPath, access, request.Readonly);
+        if (EphemeralVolumeAttributes.IsEphemeral(request.VolumeContext))
+            ephemeral.Publish(volumeId, targetPath, access, request.Readonly, request.VolumeContext);
+        else
+            publisher.Publish(volumeId, targetPath, access, request.Readonly);
         return Task.FromResult(new NodePublishVolumeResponse());
     }
 
     public override Task<NodeUnpublishVolumeResponse> NodeUnpublishVolume(NodeUnpublishVolumeRequest request, ServerCallContext context)
     {
-        publisher.Unpublish(RequireName(request.VolumeId), RequireAbsolutePath(request.TargetPath));
+        var volumeId = RequireName(request.VolumeId);
+        var targetPath = RequireAbsolutePath(request.TargetPath);
+        if (EphemeralVolumes.IsEphemeralVolumeId(volumeId))
+            ephemeral.Unpublish(volumeId, targetPath);
+        else
+            publisher.Unpublish(volumeId, targetPath);
         return Task.FromResult(new NodeUnpublishVolumeResponse());
     }
 

@@ -94,6 +94,7 @@ internal static partial class DriverHost
         provider.GetRequiredService<RequestGate>().Open();
         LogListening(logger, options.DriverName, options.Endpoint, options.DataDir, options.NodeId);
         var measuring = provider.GetRequiredService<DirectoryUsageCache>().RunAsync(cancellationToken);
+        var sweeping = provider.GetRequiredService<EphemeralVolumeSweeper>().RunAsync(cancellationToken);
 
         try
         {
@@ -105,6 +106,7 @@ internal static partial class DriverHost
         }
         await server.StopAsync(ShutdownGrace);
         await measuring;
+        await sweeping;
         return 0;
     }
 
@@ -133,6 +135,8 @@ internal static partial class DriverHost
         services.AddSingleton<VolumeRecovery>();
         services.AddSingleton<VolumeManager>();
         services.AddSingleton<VolumePublisher>();
+        services.AddSingleton<EphemeralVolumes>();
+        services.AddSingleton<EphemeralVolumeSweeper>();
         services.AddSingleton<IdentityService>();
         services.AddSingleton<ControllerService>();
         services.AddSingleton<NodeService>();

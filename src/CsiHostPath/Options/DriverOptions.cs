@@ -32,6 +32,15 @@ public sealed class DriverOptions
     /// <summary>How long a driver waits for another driver on the same data dir to exit before it gives up.</summary>
     public TimeSpan LockTimeout { get; set; } = DriverOptionsDefaults.LockTimeout;
 
+    /// <summary>Whether NodePublishVolume creates CSI ephemeral inline volumes; off, such calls are refused.</summary>
+    public bool EphemeralVolumes { get; set; } = true;
+
+    /// <summary>The largest size a pod's inline ephemeral volume may ask for: any pod author can ask, so the admin bounds it.</summary>
+    public long MaxEphemeralVolumeSizeBytes { get; set; } = DriverOptionsDefaults.MaxEphemeralVolumeSizeBytes;
+
+    /// <summary>How often ephemeral volumes whose pod is gone are removed.</summary>
+    public TimeSpan EphemeralSweepInterval { get; set; } = DriverOptionsDefaults.EphemeralSweepInterval;
+
     /// <summary>The topology segment key whose value is this node's id; external-provisioner copies it into PV node affinity.</summary>
     public string TopologyKey => $"topology.{DriverName}/node";
 }

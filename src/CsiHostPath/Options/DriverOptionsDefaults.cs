@@ -13,4 +13,6 @@ public static class DriverOptionsDefaults
 
     // A rolling update's old pod gets kubelet's 30 s grace period to exit; the new one waits as long.
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+    public const long MaxEphemeralVolumeSizeBytes = 10L << 30;
+    public static readonly TimeSpan EphemeralSweepInterval = TimeSpan.FromMinutes(1);
 }

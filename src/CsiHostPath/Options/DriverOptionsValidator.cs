@@ -34,6 +34,10 @@ public static partial class DriverOptionsValidator
             errors.Add($"--usage-walkers: {options.UsageWalkers}; must be 1 or more");
         if (options.DefaultVolumeSizeBytes <= 0)
             errors.Add($"--default-volume-size: {options.DefaultVolumeSizeBytes}; must be more than 0 bytes");
+        if (options.MaxEphemeralVolumeSizeBytes <= 0)
+            errors.Add($"--max-ephemeral-volume-size: {options.MaxEphemeralVolumeSizeBytes}; must be more than 0 bytes");
+        if (options.EphemeralSweepInterval <= TimeSpan.Zero)
+            errors.Add($"--ephemeral-sweep-interval: {options.EphemeralSweepInterval}; must be more than 0");
         return errors;
     }
 }

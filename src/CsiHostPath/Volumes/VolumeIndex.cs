@@ -3,6 +3,7 @@ namespace CsiHostPath.Volumes;
 /// <summary>
 /// The in-memory view of every volume, rebuilt from disk at start-up. Sorted by id so ListVolumes pages
 /// in O(log n) per call however many volumes there are. Its lock guards only the map, never I/O.
+/// Ephemeral inline volumes are found by id but not paged: ListVolumes is the controller's view, and they are not its.
 /// </summary>
 public sealed class VolumeIndex
 {
@@ -30,7 +31,8 @@ public sealed class VolumeIndex
         lock (_lock)
         {
             _byId[record.VolumeId] = record;
-            _ids.Add(record.VolumeId);
+            if (!record.IsEphemeral)
+                _ids.Add(record.VolumeId);
         }
     }
 
@@ -55,7 +57,7 @@ public sealed class VolumeIndex
                     return ([], false);
                 ids = _ids.GetViewBetween(afterId, _ids.Max!).SkipWhile(id => id == afterId);
             }
-            var page = new List<VolumeRecord>(Math.Min(max, _byId.Count));
+            var page = new List<VolumeRecord>(Math.Min(max, _ids.Count));
             foreach (var id in ids)
             {
                 if (page.Count == max)

@@ -19,7 +19,15 @@ public sealed partial class VolumeManager(
     DriverOptions options,
     ILogger<VolumeManager> logger)
 {
-    public VolumeRecord Create(VolumeSpec spec)
+    public VolumeRecord Create(VolumeSpec spec) => Create(spec, VolumeId.FromName(spec.Name, topology.NodeId), ephemeralTarget: null);
+
+    /// <summary>
+    /// An inline ephemeral volume: kubelet names it (csi-&lt;sha256&gt;) and that name is its id, so every NodePublishVolume
+    /// for it, a retry after a crash or a reboot included, finds the same volume.
+    /// </summary>
+    public VolumeRecord CreateEphemeral(VolumeSpec spec, string targetPath) => Create(spec, spec.Name, targetPath);
+
+    private VolumeRecord Create(VolumeSpec spec, string volumeId, string? ephemeralTarget)
     {
         var parameters = VolumeParameters.Parse(spec.Parameters);
         var (accessType, fsType) = ResolveAccess(parameters.Backing, spec.Accesses);
@@ -29,7 +37,6 @@ public sealed partial class VolumeManager(
                 $"accessibility_requirements exclude this node: volumes of this driver live only on {topology.Key}={topology.NodeId}");
         long size = ResolveSize(spec.Capacity, parameters.Backing, fsType);
 
-        string volumeId = VolumeId.FromName(spec.Name, topology.NodeId);
         using var lease = locks.Acquire(volumeId);
         // A volume made before ids named their node keeps its untagged id: a CreateVolume retried across the upgrade finds it.
         string untaggedId = VolumeId.FromName(spec.Name);
@@ -55,6 +62,7 @@ public sealed partial class VolumeManager(
             FsType = fsType,
             OnDelete = parameters.OnDelete,
             ProjectId = parameters.Quota ? QuotaProject(volumeId) : 0,
+            EphemeralTarget = ephemeralTarget,
         };
         var backing = backings.For(record);
         store.Create(record, staging => backing.Provision(staging, record));

@@ -31,6 +31,15 @@ public sealed record VolumeRecord
 
     public IReadOnlyList<Publication> Publications { get; init; } = [];
 
+    /// <summary>
+    /// For a CSI ephemeral inline volume, the target kubelet first published it at: its pod directory tells the sweep
+    /// whether the pod is gone, even after a reboot has dropped the publication. Null for a persistent volume.
+    /// </summary>
+    public string? EphemeralTarget { get; init; }
+
+    [JsonIgnore]
+    public bool IsEphemeral => EphemeralTarget is not null;
+
     /// <summary>Why the record could not be read at start-up; such a volume is reported abnormal and can only be deleted.</summary>
     [JsonIgnore]
     public string? Damage { get; init; }
