@@ -18,6 +18,9 @@ public static class Scale
     /// <summary>kill -9 rounds of the crash soak.</summary>
     public static int SoakKills => Read("CHP_SOAK_KILLS", 20);
 
+    /// <summary>Rounds of kill -9 during an inline ephemeral volume's publish and its unpublish, per backing.</summary>
+    public static int EphemeralKills => Read("CHP_EPHEMERAL_KILLS", 5);
+
     public static int LoadVolumes => Read("CHP_LOAD_VOLUMES", 1_000);
 
     public static int LoadClients => Read("CHP_LOAD_CLIENTS", 64);
