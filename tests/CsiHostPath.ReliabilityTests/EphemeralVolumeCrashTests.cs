@@ -20,7 +20,7 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
 
     private string VolumesDir => Path.Combine(_driver.DataDir, "volumes");
 
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root, "--ephemeral-sweep-interval", "00:00:01");
+    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root, "--ephemeral-sweep-interval", "1s");
 
     public async Task DisposeAsync()
     {
