@@ -9,22 +9,33 @@ namespace CsiHostPath.ReliabilityTests;
 /// Inline ephemeral volumes, on both backings, with real mounts and loop devices, driven as kubelet drives them
 /// (<see cref="InlineVolume"/>): kill -9 at any instant of a publish or an unpublish leaves a state kubelet's retry
 /// finishes; a reboot keeps the data of pods still on the node; the sweep removes the volumes of pods gone for good.
+/// The driver runs on a <see cref="NodeHarness"/>: every restart is in a fresh mount namespace, as a container's is.
 /// </summary>
 public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan SweepDeadline = TimeSpan.FromSeconds(30);
     private readonly TempRoot _root = new("chp-eph");
     private DriverProcess _driver = null!;
+    private bool _onNode;
 
-    private string KubeletRoot => _root.Combine("kubelet");
+    // kubelet's root dir: targets go under <root>/pods, the harness's pods dir.
+    private string KubeletRoot => _root.Path;
 
     private string VolumesDir => Path.Combine(_driver.DataDir, "volumes");
 
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartAsync(_root, "--ephemeral-sweep-interval", "1s");
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    private async Task StartDriverAsync(bool onNode = true)
+    {
+        string[] flags = ["--ephemeral-sweep-interval", "1s"];
+        _onNode = onNode;
+        _driver = onNode ? await DriverProcess.StartOnNodeAsync(_root, flags) : await DriverProcess.StartAsync(_root, flags);
+    }
 
     public async Task DisposeAsync()
     {
-        await _driver.DisposeAsync();
+        if (_driver is not null)
+            await _driver.DisposeAsync();
         _root.Dispose();
     }
 
@@ -33,6 +44,10 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     [InlineData("image")]
     public async Task KillNineDuringPublishAndUnpublish_KubeletRetries_FinishAndLeakNothing(string backing)
     {
+        // Image volumes run outside the harness until start-up finds a loop device attached in an earlier container
+        // (issue 10, first item): its backing file's path died with that container's namespace, and a new device
+        // would be attached beside it. A kill in the test's own namespace still lands at every instant of the calls.
+        await StartDriverAsync(onNode: backing == "directory");
         int seed = Scale.FuzzSeed;
         var random = new Random(seed);
         // The first, undisturbed publish and unpublish say how long each takes; the kills land anywhere within that.
@@ -67,6 +82,7 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     [InlineData("image")]
     public async Task NodeReboot_KubeletPublishesTheSameIdsAgain_DataServedAgain(string backing)
     {
+        await StartDriverAsync();
         var pod = NewPod(backing);
         await _driver.Client.Node.NodePublishVolumeAsync(pod.Publish());
         await File.WriteAllTextAsync(Path.Combine(pod.TargetPath, "payload"), "before the reboot");
@@ -84,6 +100,7 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     [InlineData("image")]
     public async Task SweepAtStartUp_PodGoneForGoodDuringAReboot_RemovedAndLoggedRestartedPodKeepsItsData(string backing)
     {
+        await StartDriverAsync();
         var gone = NewPod(backing);
         var staying = NewPod(backing);
         foreach (var pod in new[] { gone, staying })
@@ -109,6 +126,7 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     [InlineData("image")]
     public async Task PeriodicSweep_PodDirectoryRemovedWhileDriverRuns_VolumeRemovedOthersKept(string backing)
     {
+        await StartDriverAsync();
         var gone = NewPod(backing);
         var running = NewPod(backing);
         await _driver.Client.Node.NodePublishVolumeAsync(gone.Publish());
@@ -190,8 +208,10 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     private async Task RebootAsync(Action? beforeStart = null)
     {
         await _driver.KillAsync();
-        Mounts.DetachAllBeneath(_root.Path);
-        LoopFileSystem.DetachLoopDevicesBeneath(_root.Path);
+        foreach (var target in _driver.Node.TargetMounts().Reverse())
+            Mounts.DetachAllBeneath(target);
+        foreach (var device in _driver.Node.LoopDevices())
+            LoopFileSystem.TryDetach(device);
         beforeStart?.Invoke();
         await _driver.StartAsync();
     }
@@ -209,7 +229,15 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     private void AssertNothingLeft()
     {
         Assert.Empty(Directory.GetFileSystemEntries(VolumesDir));
-        Assert.Empty(Mounts.Beneath(_root.Path));
-        Assert.Empty(LoopFileSystem.LoopDevicesBeneath(_root.Path));
+        if (!_onNode)
+        {
+            Assert.Empty(Mounts.Beneath(_root.Path));
+            Assert.Empty(LoopFileSystem.LoopDevicesBeneath(_root.Path));
+            return;
+        }
+        Assert.Empty(_driver.Node.TargetMounts());
+        Assert.Empty(_driver.Node.LoopDevices());
+        // Image filesystems are mounted in the driver's own namespace, where only its mount table shows them.
+        Assert.DoesNotContain(_driver.Node.ContainerDataDir + "/volumes/", File.ReadAllText($"/proc/{_driver.Pid}/mountinfo"), StringComparison.Ordinal);
     }
 }
