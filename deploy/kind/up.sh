@@ -2,16 +2,23 @@
 # Quickstart on kind: a 3-node cluster, the driver image built and loaded, the driver installed on every node,
 # then the examples, the PVs' node affinity and the volumes' directories on their nodes.
 # Needs docker, kind and kubectl. CLUSTER_NAME (default csi-hostpath) names the cluster; ./down.sh removes it.
+# INSTALL=helm installs with deploy/helm/csi-hostpath (and needs helm) instead of `kubectl apply -k deploy/base`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cluster=${CLUSTER_NAME:-csi-hostpath}
 context=kind-$cluster
+install=${INSTALL:-kustomize}
 # The DaemonSet names this image; both take the tag from the driver's version.
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/src/CsiHostPath/CsiHostPath.csproj")
 image=csi-hostpath:$version
 
-for tool in docker kind kubectl; do
+case $install in
+  kustomize) tools="docker kind kubectl" ;;
+  helm) tools="docker kind kubectl helm" ;;
+  *) echo "up.sh: INSTALL must be kustomize or helm, not $install" >&2; exit 2 ;;
+esac
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "up.sh needs $tool on PATH" >&2; exit 1; }
 done
 
@@ -27,8 +34,13 @@ docker build -t "$image" "$repo"
 # kind nodes cannot pull a local image: copy it into every node's containerd.
 kind load docker-image "$image" --name "$cluster"
 
-echo "== installing the driver"
-kubectl --context "$context" apply -k "$repo/deploy/base"
+echo "== installing the driver ($install)"
+if [ "$install" = helm ]; then
+  helm --kube-context "$context" upgrade --install csi-hostpath "$repo/deploy/helm/csi-hostpath" \
+    --namespace csi-hostpath --create-namespace
+else
+  kubectl --context "$context" apply -k "$repo/deploy/base"
+fi
 kubectl --context "$context" -n csi-hostpath rollout status daemonset/csi-hostpath-node --timeout=180s
 kubectl --context "$context" get csinodes -o custom-columns=NODE:.metadata.name,DRIVERS:.spec.drivers[*].name
 

@@ -11,8 +11,12 @@ public sealed class ConsistencyTests
 {
     private const string DefaultDriverName = "hostpath.csihostpath.dev";
 
+    /// <summary>The kustomizations that install the driver, and the Helm chart with its defaults and with the values that change paths, classes and ports.</summary>
     public static TheoryData<string> Installs() =>
-        [.. Repository.Kustomizations().Where(k => k != "examples" && !k.StartsWith("examples/", StringComparison.Ordinal))];
+    [
+        .. Repository.Kustomizations().Where(k => k != "examples" && !k.StartsWith("examples/", StringComparison.Ordinal)),
+        .. HelmChartTests.Variants,
+    ];
 
     public static TheoryData<string> Kustomizations() => [.. Repository.Kustomizations()];
 

@@ -9,13 +9,22 @@ public static class Manifests
     {
         [Kustomization.ApiVersionKind] = typeof(Kustomization),
         [KindCluster.ApiVersionKind] = typeof(KindCluster),
+        [ServiceMonitor.ApiVersionKind] = typeof(ServiceMonitor),
     };
+
+    /// <summary>How an install names the Helm chart rendered with some values: "helm/csi-hostpath" then " key=value" pairs.</summary>
+    public const string ChartInstall = "helm/csi-hostpath";
 
     public static IReadOnlyList<object> LoadStrict(string yaml) => KubernetesYaml.LoadAllFromString(yaml, DeployOnlyTypes, strict: true);
 
     public static IReadOnlyList<object> LoadFile(string pathUnderDeploy) => LoadStrict(File.ReadAllText(Path.Combine(Repository.Deploy, pathUnderDeploy)));
 
-    /// <summary>What `kubectl apply -k deploy/<paramref name="kustomization"/>` would send, read strictly.</summary>
-    public static async Task<RenderedManifests> RenderAsync(string kustomization) =>
-        new(LoadStrict(await Kubectl.KustomizeAsync(Path.Combine(Repository.Deploy, kustomization))));
+    /// <summary>
+    /// What `kubectl apply -k deploy/<paramref name="install"/>` would send, or for <see cref="ChartInstall"/> and its
+    /// values what `helm install` would, read strictly.
+    /// </summary>
+    public static async Task<RenderedManifests> RenderAsync(string install) =>
+        new(LoadStrict(install.StartsWith(ChartInstall, StringComparison.Ordinal)
+            ? await Helm.TemplateAsync(install[ChartInstall.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            : await Kubectl.KustomizeAsync(Path.Combine(Repository.Deploy, install))));
 }

@@ -13,11 +13,15 @@ public static class Repository
             .Select(file => Path.GetRelativePath(Deploy, Path.GetDirectoryName(file)!))
             .Order(StringComparer.Ordinal);
 
-    /// <summary>Every YAML file under deploy/, relative to deploy/.</summary>
+    /// <summary>
+    /// Every YAML manifest under deploy/, relative to deploy/; not the Helm chart's files, which are templates and chart
+    /// metadata that only `helm template` turns into manifests (HelmChartTests reads those).
+    /// </summary>
     public static IEnumerable<string> YamlFiles() =>
         Directory.EnumerateFiles(Deploy, "*.*", SearchOption.AllDirectories)
             .Where(file => file.EndsWith(".yaml", StringComparison.Ordinal) || file.EndsWith(".yml", StringComparison.Ordinal))
             .Select(file => Path.GetRelativePath(Deploy, file))
+            .Where(file => !file.StartsWith("helm/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
 
     /// <summary>The driver's &lt;Version&gt;, which also tags its image.</summary>
