@@ -146,6 +146,32 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
         AssertNothingLeft();
     }
 
+    [Fact]
+    public async Task Sweep_KubeletPodsDirNotVisible_RemovesNothingAndWarns()
+    {
+        // Outside the harness, whose pods dir is a mount point that cannot be moved aside.
+        await StartDriverAsync(onNode: false);
+        var pod = NewPod("directory");
+        await _driver.Client.Node.NodePublishVolumeAsync(pod.Publish());
+        await File.WriteAllTextAsync(Path.Combine(pod.TargetPath, "payload"), "kept");
+        string podsDir = Path.GetDirectoryName(pod.PodDirectory)!;
+
+        // A driver whose kubelet pods dir is not mounted in sees no pod directory at all: every pod would look gone.
+        await _driver.KillAsync();
+        Mounts.DetachAllBeneath(pod.TargetPath);
+        Directory.Move(podsDir, podsDir + "-aside");
+        await _driver.StartAsync();
+        await PollUntilAsync(() => _driver.Output.Contains($"kubelet's pods directory {podsDir} is not visible", StringComparison.Ordinal),
+            "the sweep's warning");
+
+        Assert.True(File.Exists(Path.Combine(VolumesDir, pod.VolumeId, "data", "payload")), "the sweep removed a volume whose pod it could not see");
+        Directory.Move(podsDir + "-aside", podsDir);
+        await _driver.Client.Node.NodePublishVolumeAsync(pod.Publish());
+        Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(pod.TargetPath, "payload")));
+        await UnpublishAsKubeletAsync(pod);
+        AssertNothingLeft();
+    }
+
     private InlineVolume NewPod(string backing) =>
         InlineVolume.ForNewPod(KubeletRoot, new Dictionary<string, string> { ["size"] = "16Mi", ["backing"] = backing });
 
