@@ -39,7 +39,7 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
     {
         RpcException rpc => rpc.Status,
         InvalidVolumeArgumentException => new Status(StatusCode.InvalidArgument, e.Message),
-        VolumeNotFoundException => new Status(StatusCode.NotFound, e.Message),
+        VolumeNotFoundException or TargetNotFoundException => new Status(StatusCode.NotFound, e.Message),
         VolumeConflictException => new Status(StatusCode.AlreadyExists, e.Message),
         VolumePreconditionException => new Status(StatusCode.FailedPrecondition, e.Message),
         CapacityOutOfRangeException => new Status(StatusCode.OutOfRange, e.Message),

@@ -130,7 +130,9 @@ internal static partial class DriverHost
         services.AddSingleton<VolumeIndex>();
         services.AddSingleton<VolumeLocks>();
         services.AddSingleton<NodeTopology>();
+        services.AddSingleton<VolumeMounts>();
         services.AddSingleton<VolumeHealth>();
+        services.AddSingleton<LaggingRecords>();
         services.AddSingleton<DataDirProbe>();
         services.AddSingleton<VolumeRecovery>();
         services.AddSingleton<VolumeManager>();

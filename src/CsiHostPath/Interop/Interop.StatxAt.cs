@@ -6,8 +6,8 @@ internal static partial class Libc
 {
     internal const int AT_EMPTY_PATH = 0x1000;
     private const int AtNoFollow = 0x100;
-    // STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks (a copy keeps them all).
-    private const uint StatxWanted = 0x7ff;
+    // STATX_BASIC_STATS (type, mode, nlink, uid, gid, times, ino, size, blocks: a copy keeps them all) | STATX_MNT_ID.
+    private const uint StatxWanted = 0x7ff | 0x1000;
     internal const ulong STATX_ATTR_MOUNT_ROOT = 0x2000;
     internal const uint S_IFMT = 0xF000;
     internal const uint S_IFDIR = 0x4000;
@@ -15,7 +15,7 @@ internal static partial class Libc
     internal const uint S_IFLNK = 0xA000;
     internal const uint S_IFSOCK = 0xC000;
 
-    /// <summary>The fields of struct statx (linux/stat.h) a tree walk needs; the struct is 256 bytes on every architecture.</summary>
+    /// <summary>The fields of struct statx (linux/stat.h) a tree walk and a mount check need; the struct is 256 bytes on every architecture.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     internal struct FileStatus
     {
@@ -32,14 +32,19 @@ internal static partial class Libc
         [FieldOffset(0x48)] internal uint AccessedNanoseconds;
         [FieldOffset(0x70)] internal long ModifiedSeconds;
         [FieldOffset(0x78)] internal uint ModifiedNanoseconds;
+        [FieldOffset(0x80)] internal uint RdevMajor;
+        [FieldOffset(0x84)] internal uint RdevMinor;
         [FieldOffset(0x88)] internal uint DevMajor;
         [FieldOffset(0x8c)] internal uint DevMinor;
+        [FieldOffset(0x90)] internal ulong MountId;
 
         internal readonly bool IsDirectory => (Mode & S_IFMT) == S_IFDIR;
 
         internal readonly uint FileType => Mode & S_IFMT;
 
         internal readonly uint Permissions => Mode & 0xFFFu;
+
+        internal readonly bool IsBlockDevice => (Mode & S_IFMT) == S_IFBLK;
 
         internal readonly bool IsMountRoot => (AttributesMask & Attributes & STATX_ATTR_MOUNT_ROOT) != 0;
     }

@@ -17,5 +17,8 @@ public interface IMounter
     /// <summary>Whether <paramref name="path"/> is the root of a mount: one statx(2), not a read of the whole mount table.</summary>
     bool IsMountPoint(string path);
 
+    /// <summary>The topmost mount whose root <paramref name="path"/> is (its last component not followed), or null when it is none or missing.</summary>
+    MountedRoot? MountedAt(string path);
+
     IReadOnlyList<MountInfo> ListMounts();
 }

@@ -2,8 +2,11 @@ using CsiHostPath.Interop;
 
 namespace CsiHostPath.Os;
 
-public sealed class LinuxMounter : IMounter
+public sealed partial class LinuxMounter(ILogger<LinuxMounter> logger) : IMounter
 {
+    // statfs(2)'s ST_NOSUID, ST_NODEV and ST_NOEXEC have the values of MS_NOSUID, MS_NODEV and MS_NOEXEC.
+    private const long KeptFromSource = (long)(Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC);
+
     public void BindMount(SafeFdHandle source, string targetPath, MountFlags flags)
     {
         // Mounting from /proc/self/fd/N binds exactly the directory that was opened without following
@@ -15,14 +18,24 @@ public sealed class LinuxMounter : IMounter
             return;
         try
         {
-            // Per-mount flags only take effect on a bind mount through a second, remounting call;
-            // opened again now, the path resolves to the root of the new mount.
+            // Per-mount flags only take effect on a bind mount through a second, remounting call, which sets exactly
+            // the flags it is given: the source's nosuid, nodev and noexec are added, or a read-only publish would
+            // drop them. Opened again now, the path resolves to the root of the new mount.
+            ulong kept = (ulong)(Libc.FStatFs(source, targetPath).Flags & KeptFromSource);
             using var mounted = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW);
-            Libc.Mount(null, mounted.ProcPath, null, Libc.MS_BIND | Libc.MS_REMOUNT | extra, null);
+            Libc.Mount(null, mounted.ProcPath, null, Libc.MS_BIND | Libc.MS_REMOUNT | extra | kept, null);
         }
-        catch
+        catch (Exception e)
         {
-            Libc.Umount2(targetPath, Libc.UMOUNT_NOFOLLOW | Libc.MNT_DETACH);
+            try
+            {
+                Libc.Umount2(targetPath, Libc.UMOUNT_NOFOLLOW | Libc.MNT_DETACH);
+            }
+            catch (ErrnoException undo)
+            {
+                // The caller must see why the mount failed, not why undoing it did.
+                LogUndoFailed(targetPath, e.Message, undo.Message);
+            }
             throw;
         }
     }
@@ -56,6 +69,19 @@ public sealed class LinuxMounter : IMounter
         }
     }
 
+    public MountedRoot? MountedAt(string path)
+    {
+        try
+        {
+            var status = Libc.Lstat(path);
+            return status.IsMountRoot ? new MountedRoot(MountSource.Of(status), status.MountId) : null;
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return null;
+        }
+    }
+
     public IReadOnlyList<MountInfo> ListMounts() => MountInfoParser.ReadSelf();
 
     private static ulong ToKernelFlags(MountFlags flags)
@@ -70,4 +96,7 @@ public sealed class LinuxMounter : IMounter
         if (flags.HasFlag(MountFlags.RelAtime)) result |= Libc.MS_RELATIME;
         return result;
     }
+
+    [LoggerMessage(EventId = 720, Level = LogLevel.Error, Message = "The bind mount at {TargetPath} failed ({Reason}) and could not be taken off again ({UndoReason})")]
+    private partial void LogUndoFailed(string targetPath, string reason, string undoReason);
 }

@@ -56,6 +56,12 @@ public static class VolumeAccessPolicy
         return result;
     }
 
-    /// <summary>Access modes under which NodePublishVolume may publish one volume at several targets (CSI's table for a second publish).</summary>
-    public static bool AllowsSeveralTargets(AccessMode mode) => mode is AccessMode.SingleNodeMultiWriter;
+    /// <summary>
+    /// Whether a volume published with <paramref name="published"/> may be published at another target with
+    /// <paramref name="requested"/>. CSI's table for a second NodePublishVolume allows it only for SINGLE_NODE_MULTI_WRITER
+    /// (MULTI_NODE_* are refused earlier); a SINGLE_NODE_SINGLE_WRITER or SINGLE_NODE_WRITER publication on either side
+    /// refuses it, whichever came first.
+    /// </summary>
+    public static bool AllowsSeveralTargets(AccessMode published, AccessMode requested) =>
+        published is AccessMode.SingleNodeMultiWriter && requested is AccessMode.SingleNodeMultiWriter;
 }

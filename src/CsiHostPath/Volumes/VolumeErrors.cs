@@ -30,9 +30,12 @@ public sealed class CapacityOutOfRangeException(string message) : Exception(mess
 /// <summary>No room for the volume on this node, or not on this node at all (RESOURCE_EXHAUSTED).</summary>
 public sealed class InsufficientCapacityException(string message) : Exception(message);
 
-/// <summary>Another call on the same volume is in flight (ABORTED).</summary>
-public sealed class OperationPendingException(string volumeId)
-    : Exception($"an operation on volume {volumeId} is already in progress; retry later");
+/// <summary>Another call on the same volume or target is in flight (ABORTED).</summary>
+public sealed class OperationPendingException(string subject)
+    : Exception($"an operation on {subject} is already in progress; retry later");
+
+/// <summary>The target_path or volume_path went away while the call was working on it (NOT_FOUND).</summary>
+public sealed class TargetNotFoundException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>A ListVolumes starting_token this driver did not issue (ABORTED).</summary>
 public sealed class InvalidPageTokenException(string token) : Exception($"starting_token '{token}' was not issued by this driver");

@@ -4,7 +4,7 @@ using CsiHostPath.Volumes.Backings;
 namespace CsiHostPath.Volumes;
 
 /// <summary>Checks volumes against the disk and the mount table; never throws, it reports.</summary>
-public sealed class VolumeHealth(VolumeBackings backings, IMounter mounter)
+public sealed class VolumeHealth(VolumeBackings backings, IMounter mounter, VolumeMounts volumeMounts)
 {
     /// <summary>One read of the mount table for a whole call, however many volumes it checks.</summary>
     public MountTable ReadMounts() => new(mounter.ListMounts());
@@ -17,7 +17,7 @@ public sealed class VolumeHealth(VolumeBackings backings, IMounter mounter)
             return new VolumeCondition(true, record.Damage);
         if (backings.For(record).Problem(record, mounts) is { } problem)
             return new VolumeCondition(true, problem);
-        var lost = record.Publications.FirstOrDefault(p => !mounts.IsMountPoint(p.TargetPath));
+        var lost = volumeMounts.FirstLost(record);
         return lost is null ? VolumeCondition.Healthy : new VolumeCondition(true, $"the volume is no longer mounted at {lost.TargetPath}");
     }
 }

@@ -1,10 +1,14 @@
-using CsiHostPath.Interop;
 using CsiHostPath.Os;
 using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
 
-/// <summary>The node's volume rules: bind-mount volumes into pods' target paths, take them away again, measure and grow them.</summary>
+/// <summary>
+/// The node's volume rules: bind-mount volumes into pods' target paths, take them away again, measure and grow them.
+/// A target has one owner: every call that touches one holds its lease, and acts only on a mount that shows this
+/// volume's own storage (<see cref="VolumeMounts"/>). The index changes only at points where the mounts agree with
+/// it, so ControllerGetVolume and ListVolumes see a publication either before it or after it.
+/// </summary>
 public sealed partial class VolumePublisher(
     IVolumeStore store,
     VolumeIndex index,
@@ -12,40 +16,64 @@ public sealed partial class VolumePublisher(
     IMounter mounter,
     VolumeBackings backings,
     VolumeHealth health,
+    VolumeMounts volumeMounts,
+    LaggingRecords lagging,
     ILogger<VolumePublisher> logger)
 {
     public void Publish(string volumeId, string targetPath, VolumeAccess access, bool readOnly)
     {
+        lagging.Retry();
         using var lease = locks.Acquire(volumeId);
         var record = Usable(volumeId);
         if (VolumeAccessPolicy.Refusal(record, access) is { } refusal)
             throw new VolumePreconditionException(refusal);
+        using var targetLease = locks.AcquireTarget(CanonicalPath.Of(targetPath));
+        try
+        {
+            PublishLocked(record, targetPath, access, readOnly);
+        }
+        catch (Exception e) when (TargetErrors.Translate(e, "target_path", targetPath) is { } translated)
+        {
+            throw translated;
+        }
+    }
 
+    private void PublishLocked(VolumeRecord record, string targetPath, VolumeAccess access, bool readOnly)
+    {
+        string volumeId = record.VolumeId;
+        var mounted = mounter.MountedAt(targetPath);
+        var own = volumeMounts.SourceOf(record);
+        bool mountedHere = mounted is { } m && own == m.Source;
         if (record.FindPublication(targetPath) is { } existing)
         {
             if (!existing.Matches(readOnly, access))
                 throw new VolumeConflictException(
                     $"volume {volumeId} is already published at {targetPath} with readonly={existing.ReadOnly}, access mode {existing.AccessMode}");
-            if (mounter.IsMountPoint(targetPath))
+            if (mountedHere)
                 return;
-            // The record says published but the mount is gone (a restart or an outside unmount): mount again.
+            // The record says published but this volume's mount is gone (a restart or an outside unmount): mount again.
         }
-        else if (record.Publications.Count > 0 && !VolumeAccessPolicy.AllowsSeveralTargets(access.AccessMode))
+        else if (record.Publications.FirstOrDefault(p => !VolumeAccessPolicy.AllowsSeveralTargets(p.AccessMode, access.AccessMode)) is { } other)
         {
             throw new VolumePreconditionException(
-                $"volume {volumeId} is already published at {record.Publications[0].TargetPath} and access mode {access.AccessMode} allows one target only");
+                $"volume {volumeId} is already published at {other.TargetPath} with access mode {other.AccessMode}, and access mode {access.AccessMode} is asked for a second target; only SINGLE_NODE_MULTI_WRITER on both allows several targets");
         }
-        else if (mounter.IsMountPoint(targetPath))
-        {
-            throw new VolumePreconditionException($"target_path {targetPath} already has something else mounted on it");
-        }
+        if (mounted is { } occupant && !mountedHere)
+            throw new VolumePreconditionException($"target_path {targetPath} already has something else mounted on it ({occupant.Source}), not volume {volumeId}");
 
+        var published = record.WithPublication(new Publication(targetPath, readOnly, access.AccessMode, access.MountFlags));
         // The publication is recorded before the mount is made, so a crash can leave a record without a
         // mount (dropped at start-up) but never a mount the driver does not know of. No fsync: a machine
         // crash that could lose the record takes the mount with it.
-        var published = record.WithPublication(new Publication(targetPath, readOnly, access.AccessMode, access.MountFlags));
         store.Update(published, durable: false);
+        if (!mountedHere)
+            Mount(record, targetPath, access, readOnly);
         index.Put(published);
+        LogPublished(volumeId, targetPath, readOnly);
+    }
+
+    private void Mount(VolumeRecord record, string targetPath, VolumeAccess access, bool readOnly)
+    {
         bool createdTarget = false;
         try
         {
@@ -53,52 +81,129 @@ public sealed partial class VolumePublisher(
             using var source = backings.For(record).OpenPublishSource(record);
             mounter.BindMount(source, targetPath, VolumeAccessPolicy.ToMountFlags(access.MountFlags, readOnly));
         }
-        catch
+        catch (Exception e)
         {
+            // Undo what this call did; a failure while undoing is logged, and the CO is told the original failure.
             if (createdTarget)
                 RemoveTarget(targetPath);
-            store.Update(record, durable: false);
-            index.Put(record);
+            try
+            {
+                store.Update(record, durable: false);
+            }
+            catch (Exception rollback)
+            {
+                LogRollbackFailed(record.VolumeId, targetPath, e.Message, rollback.Message);
+            }
             throw;
         }
-        LogPublished(volumeId, targetPath, readOnly);
     }
 
     public void Unpublish(string volumeId, string targetPath)
     {
+        lagging.Retry();
         using var lease = locks.Acquire(volumeId);
-        var record = index.Find(volumeId) ?? throw new VolumeNotFoundException(volumeId);
-        if (record.FindPublication(targetPath) is null)
-        {
-            // Never published there, or already unpublished: whatever is at that path is not this volume's to undo.
-            LogNothingToUnpublish(volumeId, targetPath);
-            return;
-        }
+        using var targetLease = locks.AcquireTarget(CanonicalPath.Of(targetPath));
         try
         {
-            // A target can carry the same bind more than once if an earlier publish was interrupted; take them all off.
-            while (mounter.Unmount(targetPath))
+            if (index.Find(volumeId) is { Damage: null } record)
+                UnpublishLocked(record, targetPath);
+            else
+                UnpublishUnknown(volumeId, targetPath);
+        }
+        catch (Exception e) when (TargetErrors.Translate(e, "target_path", targetPath) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private void UnpublishLocked(VolumeRecord record, string targetPath)
+    {
+        string volumeId = record.VolumeId;
+        // The index lets go first: a reader in between sees the volume unpublished and still mounted (harmless), never
+        // published and unmounted. If the unmount fails the publication is put back.
+        var unpublished = record.WithoutPublication(targetPath);
+        index.Put(unpublished);
+        try
+        {
+            if (UnmountOwn(volumeMounts.SourceOf(record), targetPath) == 0 && record.FindPublication(targetPath) is null)
             {
+                // Never published there, or already unpublished: whatever is at that path is not this volume's to undo.
+                LogNothingToUnpublish(volumeId, targetPath);
+                return;
             }
         }
-        catch (ErrnoException e) when (e.Errno == Errno.EBUSY)
+        catch
         {
-            throw new VolumePreconditionException($"target_path {targetPath} is busy and cannot be unmounted yet: {e.Message}");
+            index.Put(record);
+            throw;
         }
-        RemoveTarget(targetPath);
-        var unpublished = record.WithoutPublication(targetPath);
-        store.Update(unpublished, durable: false);
-        index.Put(unpublished);
+        if (mounter.MountedAt(targetPath) is { } occupant)
+            LogLeftOtherMount(volumeId, targetPath, occupant.Source.ToString());
+        else
+            RemoveTarget(targetPath);
+        // The mount is gone, so the unpublish has succeeded whatever happens to the record: one that cannot be written
+        // now (a full or read-only data dir) is written again later.
+        lagging.Write(unpublished);
         LogUnpublished(volumeId, targetPath);
     }
 
+    /// <summary>
+    /// An unpublish for a volume this driver does not know (its data dir was recreated) or cannot read. kubelet's
+    /// TearDownAt (csi_mounter.go) retries any error for ever and the pod never leaves Terminating, so the answer is
+    /// OK. A leftover mount at a target of kubelet's shape is taken off unless it shows another known volume.
+    /// </summary>
+    private void UnpublishUnknown(string volumeId, string targetPath)
+    {
+        if (!KubeletTargetPath.Matches(targetPath) || mounter.MountedAt(targetPath) is not { } mounted)
+        {
+            LogNothingToUnpublish(volumeId, targetPath);
+            return;
+        }
+        if (index.All().FirstOrDefault(r => r.Damage is null && volumeMounts.SourceOf(r) == mounted.Source) is { } owner)
+        {
+            LogLeftOtherMount(volumeId, targetPath, $"volume {owner.VolumeId}");
+            return;
+        }
+        UnmountOwn(mounted.Source, targetPath);
+        if (mounter.MountedAt(targetPath) is null)
+            RemoveTarget(targetPath);
+        LogUnpublishedUnknown(volumeId, targetPath);
+    }
+
+    /// <summary>Unmounts every mount of <paramref name="source"/> stacked on top at the target (an interrupted publish can leave two); how many.</summary>
+    private int UnmountOwn(MountSource? source, string targetPath)
+    {
+        int count = 0;
+        while (source is { } own && mounter.MountedAt(targetPath) is { } mounted && mounted.Source == own)
+        {
+            mounter.Unmount(targetPath);
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// NodeGetVolumeStats. kubelet polls it on its own schedule, so it must never hold off an unpublish: no lease, and
+    /// the walk runs over the volume's own storage, never inside the target. <paramref name="volumePath"/> is accepted
+    /// where this volume is mounted: a mount volume's target, or for a block volume the bind of the device kubelet
+    /// makes at <c>volumeDevices/&lt;pv&gt;/dev/&lt;pod uid&gt;</c> (csi_plugin.go NewBlockVolumeMapper).
+    /// </summary>
     public (VolumeUsage Usage, VolumeCondition Condition) Stats(string volumeId, string volumePath)
     {
         var record = Usable(volumeId);
         volumePath = volumePath.Length > 1 ? volumePath.TrimEnd('/') : volumePath;
-        if (record.FindPublication(volumePath) is null || !Path.Exists(volumePath))
-            throw new VolumeNotFoundException(volumeId, $"it is not published at volume_path {volumePath}");
-        return (backings.For(record).Usage(record, volumePath), health.Check(record));
+        bool mountedHere = volumeMounts.Shows(volumeMounts.SourceOf(record), volumePath);
+        if (!mountedHere && (record.FindPublication(volumePath) is null || !Path.Exists(volumePath)))
+            throw new VolumeNotFoundException(volumeId, $"it is not mounted at volume_path {volumePath}");
+        try
+        {
+            return (backings.For(record).Usage(record), health.Check(record));
+        }
+        catch (IOException e) when (TargetErrors.Translate(e, "volume_path", volumePath) is TargetNotFoundException)
+        {
+            // Deleted while being measured, after its unpublish.
+            throw new VolumeNotFoundException(volumeId, $"it went away while being measured: {e.Message}");
+        }
     }
 
     /// <summary>NodeExpandVolume: grows the filesystem of a published volume to the size the controller gave it.</summary>
@@ -134,7 +239,7 @@ public sealed partial class VolumePublisher(
         {
             PublishTarget.Remove(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Leaving an empty target behind is harmless; kubelet removes the pod directory anyway.
             LogTargetNotRemoved(path, e.Message);
@@ -155,4 +260,13 @@ public sealed partial class VolumePublisher(
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Grew the filesystem of volume {VolumeId} to {CapacityBytes} bytes")]
     private partial void LogFileSystemExpanded(string volumeId, long capacityBytes);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Unpublish of volume {VolumeId} left {TargetPath} mounted: the mount there is {Occupant}'s, not this volume's")]
+    private partial void LogLeftOtherMount(string volumeId, string targetPath, string occupant);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "Publish of volume {VolumeId} at {TargetPath} failed ({Reason}) and could not be undone ({RollbackReason})")]
+    private partial void LogRollbackFailed(string volumeId, string targetPath, string reason, string rollbackReason);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Warning, Message = "Unpublish of unknown or damaged volume {VolumeId}: took the leftover mount off {TargetPath}")]
+    private partial void LogUnpublishedUnknown(string volumeId, string targetPath);
 }

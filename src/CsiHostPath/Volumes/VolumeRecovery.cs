@@ -12,6 +12,7 @@ public sealed partial class VolumeRecovery(
     VolumeIndex index,
     IMounter mounter,
     VolumeBackings backings,
+    VolumeMounts volumeMounts,
     IProjectQuotas quotas,
     DataDirLayout layout,
     ILogger<VolumeRecovery> logger)
@@ -19,21 +20,13 @@ public sealed partial class VolumeRecovery(
     public void Run()
     {
         store.Initialize();
-        var mounted = new MountTable(mounter.ListMounts());
         foreach (var record in store.LoadAll())
         {
-            var current = record;
-            foreach (var publication in record.Publications.Where(p => !mounted.IsMountPoint(p.TargetPath)))
-            {
-                // Recorded before mounting and never acknowledged, or unmounted while the driver was down
-                // (a node reboot): either way kubelet publishes again if a pod still needs it.
-                LogStalePublication(record.VolumeId, publication.TargetPath);
-                current = current.WithoutPublication(publication.TargetPath);
-            }
+            if (record.Damage is null)
+                Activate(record);
+            var current = WithoutStalePublications(record);
             if (!ReferenceEquals(current, record))
                 store.Update(current, durable: false);
-            if (current.Damage is null)
-                Activate(current);
             index.Put(current);
         }
         LogRecovered(index.Count);
@@ -41,6 +34,32 @@ public sealed partial class VolumeRecovery(
             LogQuotasUnavailable(reason);
         else
             LogQuotasAvailable(layout.Root);
+    }
+
+    /// <summary>
+    /// Drops publications recorded before mounting and never acknowledged, or unmounted while the driver was down
+    /// (a node reboot): kubelet publishes again if a pod still needs them. Each target is asked whether it shows
+    /// this volume by statx through the recorded path, never by comparing that path with mountinfo's resolved
+    /// strings, which differ when kubelet's dir is a symlink or the driver runs in a new mount namespace.
+    /// </summary>
+    private VolumeRecord WithoutStalePublications(VolumeRecord record)
+    {
+        if (record.Damage is not null || record.Publications.Count == 0)
+            return record;
+        var source = volumeMounts.SourceOf(record);
+        var current = record;
+        foreach (var publication in record.Publications)
+        {
+            var mounted = mounter.MountedAt(publication.TargetPath);
+            // While the volume's own storage cannot be reached (an image that failed to mount) a mount at the target
+            // may still be its: kept, so that DeleteVolume cannot remove what a pod may be using.
+            bool stale = mounted is null || (source is { } own && mounted.Value.Source != own);
+            if (!stale)
+                continue;
+            LogStalePublication(record.VolumeId, publication.TargetPath);
+            current = current.WithoutPublication(publication.TargetPath);
+        }
+        return current;
     }
 
     private void Activate(VolumeRecord record)
@@ -55,7 +74,7 @@ public sealed partial class VolumeRecovery(
         }
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Dropping publication of {VolumeId} at {TargetPath}: nothing is mounted there")]
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Dropping publication of {VolumeId} at {TargetPath}: the volume is not mounted there")]
     private partial void LogStalePublication(string volumeId, string targetPath);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Loaded {VolumeCount} volumes")]

@@ -115,6 +115,23 @@ public sealed class NodePublishVolumeTests(CsiEndpoint endpoint) : IClassFixture
     }
 
     [Fact]
+    public async Task NodePublishVolume_SingleWriterPublishedThenMultiWriterElsewhere_FailedPrecondition()
+    {
+        // spec.md NodePublishVolume, second table: SINGLE_NODE_SINGLE_WRITER, T1!=T2 is FAILED_PRECONDITION whatever the
+        // second call asks; a second writer must not appear beside the single one (issue 10 item 6).
+        var volume = await endpoint.CreateVolumeAsync("single-then-multi");
+        string first = endpoint.NewTargetWithParent("single-then-multi-a");
+        string second = endpoint.NewTargetWithParent("single-then-multi-b");
+        await Node.NodePublishVolumeAsync(endpoint.Requests.Publish(volume.VolumeId, first, mode: Mode.SingleNodeSingleWriter));
+
+        await CsiAssert.FailsWith(StatusCode.FailedPrecondition,
+            () => Node.NodePublishVolumeAsync(endpoint.Requests.Publish(volume.VolumeId, second, mode: Mode.SingleNodeMultiWriter)));
+
+        Assert.False(Mounts.IsMountPoint(second));
+        await UnpublishAsync(volume, first);
+    }
+
+    [Fact]
     public async Task NodePublishVolume_UnknownVolume_NotFoundAndNothingMounted()
     {
         string target = endpoint.NewTargetWithParent("unknown");

@@ -30,4 +30,25 @@ public sealed class VolumeLocksTests
 
         using var again = locks.Acquire("a");
     }
+
+    [Fact]
+    public void AcquireTarget_SameTargetForAnotherVolume_ThrowsOperationPendingNamingTheTarget()
+    {
+        var locks = new VolumeLocks();
+        using var first = locks.Acquire("a");
+        using var target = locks.AcquireTarget("/pods/p/mount");
+        using var second = locks.Acquire("b");
+
+        var e = Assert.Throws<OperationPendingException>(() => locks.AcquireTarget("/pods/p/mount"));
+        Assert.Contains("target_path /pods/p/mount", e.Message);
+    }
+
+    [Fact]
+    public void AcquireTarget_TargetNamedLikeAVolume_IndependentOfThatVolume()
+    {
+        var locks = new VolumeLocks();
+        using var volume = locks.Acquire("x");
+
+        using var target = locks.AcquireTarget("x");
+    }
 }

@@ -28,6 +28,19 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
 
     public SafeFdHandle OpenPublishSource(VolumeRecord record) => layout.OpenData(record.VolumeId);
 
+    public MountSource? PublishedSource(VolumeRecord record)
+    {
+        try
+        {
+            using var data = layout.OpenData(record.VolumeId);
+            return MountSource.Of(data, layout.DataPath(record.VolumeId));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public bool Grow(VolumeRecord record, long newSize)
     {
         if (record.ProjectId != 0)
@@ -58,12 +71,12 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
     /// From the project quota when the volume has one (exact, no walk); otherwise the last background walk's figure,
     /// which is zero used until the first walk of the volume has finished.
     /// </summary>
-    public VolumeUsage Usage(VolumeRecord record, string volumePath)
+    public VolumeUsage Usage(VolumeRecord record)
     {
         var used = record.ProjectId != 0
             ? quotas.Usage(layout.DataPath(record.VolumeId), record.ProjectId)
             : usage.Get(record.VolumeId)?.Usage ?? default;
-        var fs = FileSystemStats.Of(volumePath);
+        var fs = FileSystemStats.Of(layout.DataPath(record.VolumeId));
         long available = Math.Max(0, Math.Min(record.CapacityBytes - used.Bytes, fs.AvailableBytes));
         return new VolumeUsage(record.CapacityBytes, used.Bytes, available, fs.TotalInodes, used.Inodes, fs.FreeInodes);
     }

@@ -1,4 +1,5 @@
 using CsiHostPath.Interop;
+using CsiHostPath.Os;
 
 namespace CsiHostPath.Volumes.Backings;
 
@@ -19,6 +20,9 @@ public interface IVolumeBacking
     /// <summary>Opens what NodePublishVolume binds onto the target: a directory, or a block device node.</summary>
     SafeFdHandle OpenPublishSource(VolumeRecord record);
 
+    /// <summary>What a publication of this volume shows at its target, without activating anything; null while there is nothing to publish.</summary>
+    MountSource? PublishedSource(VolumeRecord record);
+
     /// <summary>Grows the volume's storage to <paramref name="newSize"/>; true if the filesystem must then be grown on the node.</summary>
     bool Grow(VolumeRecord record, long newSize);
 
@@ -31,6 +35,9 @@ public interface IVolumeBacking
     /// <summary>What is wrong with the volume's storage, or null.</summary>
     string? Problem(VolumeRecord record, MountTable mounts);
 
-    /// <summary>Bytes and inodes as the pod sees them at <paramref name="volumePath"/>.</summary>
-    VolumeUsage Usage(VolumeRecord record, string volumePath);
+    /// <summary>
+    /// Bytes and inodes as the pod sees them, measured at the volume's own storage, never through a pod's target:
+    /// a walk holding descriptors inside a target would make its unmount fail with EBUSY.
+    /// </summary>
+    VolumeUsage Usage(VolumeRecord record);
 }

@@ -96,6 +96,24 @@ public sealed partial class ImageBacking(
         return layout.OpenMount(record.VolumeId);
     }
 
+    public MountSource? PublishedSource(VolumeRecord record)
+    {
+        try
+        {
+            if (record.AccessType == AccessType.Block)
+                return _devices.TryGetValue(record.VolumeId, out var device) ? MountSource.Of(Libc.Lstat(device)) : null;
+            string mount = layout.MountPath(record.VolumeId);
+            using var root = layout.OpenMount(record.VolumeId);
+            var status = Libc.FStatx(root, mount);
+            // Before the image is mounted the directory is only the empty mount point, which no publication shows.
+            return status.IsMountRoot ? MountSource.Of(status) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public bool Grow(VolumeRecord record, long newSize)
     {
         using (var file = new FileStream(layout.ImagePath(record.VolumeId), FileMode.Open, FileAccess.Write))
@@ -144,11 +162,11 @@ public sealed partial class ImageBacking(
         return null;
     }
 
-    public VolumeUsage Usage(VolumeRecord record, string volumePath)
+    public VolumeUsage Usage(VolumeRecord record)
     {
         if (record.AccessType == AccessType.Block)
             return new VolumeUsage(record.CapacityBytes, 0, 0, 0, 0, 0);
-        var fs = FileSystemStats.Of(volumePath);
+        var fs = FileSystemStats.Of(layout.MountPath(record.VolumeId));
         return new VolumeUsage(
             fs.TotalBytes, fs.TotalBytes - fs.FreeBytes, fs.AvailableBytes,
             fs.TotalInodes, fs.TotalInodes - fs.FreeInodes, fs.FreeInodes);
