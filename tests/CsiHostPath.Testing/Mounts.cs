@@ -36,16 +36,23 @@ public static partial class Mounts
             .LastOrDefault(fields => Unescape(fields[4]) == mountPoint)?[2]
         ?? throw new InvalidOperationException($"{mountPoint} is not a mount point");
 
-    public static bool IsReadOnlyMount(string path)
+    public static bool IsReadOnlyMount(string path) => OptionsOf(path).Contains("ro");
+
+    /// <summary>The per-mount options (mountinfo's sixth field) of the topmost mount at <paramref name="path"/>.</summary>
+    public static IReadOnlyList<string> OptionsOf(string path) =>
+        File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .LastOrDefault(fields => Unescape(fields[4]) == path)?[5].Split(',')
+        ?? throw new InvalidOperationException($"{path} is not a mount point");
+
+    /// <summary>How many mounts are stacked at <paramref name="path"/>.</summary>
+    public static int CountAt(string path) => Beneath(path).Count(m => m == path);
+
+    /// <summary>umount2 without MNT_DETACH, as an administrator or a reboot takes one mount away; throws if it fails.</summary>
+    public static void Unmount(string path)
     {
-        string? options = null;
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
-        {
-            var fields = line.Split(' ');
-            if (Unescape(fields[4]) == path)
-                options = fields[5];
-        }
-        return options?.Split(',').Contains("ro") ?? throw new InvalidOperationException($"{path} is not a mount point");
+        if (Umount2(path, 0) != 0)
+            throw new IOException($"umount2({path}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     public static void DetachAllBeneath(string root)
@@ -57,6 +64,6 @@ public static partial class Mounts
     private static string Unescape(string field) =>
         field.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\");
 
-    [LibraryImport("libc", EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Umount2(string target, int flags);
 }
