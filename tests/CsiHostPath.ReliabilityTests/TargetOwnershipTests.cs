@@ -141,9 +141,10 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// kubelet polls NodeGetVolumeStats on its own schedule (pkg/volume/csi/csi_metrics.go GetMetrics), so a poll in
-    /// flight during NodeUnpublishVolume is normal. The test waits until the driver really holds a descriptor of the
-    /// volume's tree (a walk in progress) before unpublishing, so the race is landed every time, not by luck.
+    /// kubelet polls NodeGetVolumeStats on its own schedule (pkg/volume/csi/csi_metrics.go GetMetrics), so a measurement
+    /// in flight during NodeUnpublishVolume is normal. The test waits until the driver really holds a descriptor inside
+    /// the volume's tree (a walk in progress, whether the call's own or a background one) before unpublishing, so the
+    /// race is landed every time, not by luck.
     /// </summary>
     [Fact]
     public async Task NodeUnpublishVolume_WhileStatsWalkTheVolume_NeverBusy()
@@ -159,14 +160,13 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         }
 
         var stats = Node.NodeGetVolumeStatsAsync(new NodeGetVolumeStatsRequest { VolumeId = volumeId, VolumePath = target }).ResponseAsync;
-        Assert.True(await HoldsDescriptorOfAsync(_driver.Pid, target, volumeId, stats), "the stats call ended before its walk was seen");
+        Assert.True(await HoldsDescriptorInsideAsync(_driver.Pid, target, volumeId), "no walk of the volume was seen within 10 s");
         await UnpublishAsync(volumeId, target);
 
         Assert.False(Mounts.IsMountPoint(target));
         try
         {
-            var usage = await stats;
-            Assert.Equal(60_101, usage.Usage.Single(u => u.Unit == VolumeUsage.Types.Unit.Inodes).Used);
+            await stats;
         }
         catch (RpcException e)
         {
@@ -175,12 +175,12 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
     }
 
     /// <summary>Polls the driver's open descriptors until one is inside the volume (through its target or its data dir).</summary>
-    private static async Task<bool> HoldsDescriptorOfAsync(int pid, string target, string volumeId, Task call)
+    private static async Task<bool> HoldsDescriptorInsideAsync(int pid, string target, string volumeId)
     {
-        string fds = $"/proc/{pid}/fd";
-        while (!call.IsCompleted)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
         {
-            foreach (var fd in Directory.EnumerateFileSystemEntries(fds))
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
             {
                 string? link;
                 try
@@ -191,7 +191,7 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
                 {
                     continue;
                 }
-                if (link is not null && (link.StartsWith(target + "/", StringComparison.Ordinal) || link.Contains($"/volumes/{volumeId}/", StringComparison.Ordinal)))
+                if (link is not null && (link.StartsWith(target + "/", StringComparison.Ordinal) || link.Contains($"/volumes/{volumeId}/data/", StringComparison.Ordinal)))
                     return true;
             }
             await Task.Yield();
