@@ -66,6 +66,11 @@ public static class DriverCommand
             Description = "Least severe level logged. Debug adds the frequent identity and stats calls to the per-RPC log.",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var logFormat = new Option<LogFormat>("--log-format")
+        {
+            Description = "text: one line per event for people. json: one JSON object per line, with the structured fields (VolumeId, Method, StatusCode, DurationMs) as keys.",
+            DefaultValueFactory = _ => LogFormat.Text,
+        };
         var lockTimeout = new Option<string>("--lock-timeout")
         {
             Description = "How long to wait for another driver holding the same --data-dir to exit: 30s, 2m, 500ms or plain seconds.",
@@ -95,7 +100,7 @@ public static class DriverCommand
 
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, lockTimeout, usageRefresh, usageWalkers,
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -107,6 +112,7 @@ public static class DriverCommand
             DefaultVolumeSizeBytes = result.GetValue(defaultSize),
             AllowImageOvercommit = result.GetValue(overcommit),
             LogLevel = result.GetValue(logLevel),
+            LogFormat = result.GetValue(logFormat),
             UsageRefreshInterval = Durations.TryParse(result.GetValue(usageRefresh)!, out var refresh) ? refresh : DriverOptionsDefaults.UsageRefreshInterval,
             UsageWalkers = result.GetValue(usageWalkers),
             LockTimeout = Durations.TryParse(result.GetValue(lockTimeout)!, out var timeout) ? timeout : DriverOptionsDefaults.LockTimeout,

@@ -23,16 +23,7 @@ internal static partial class DriverHost
         }
 
         var services = new ServiceCollection();
-        services.AddLogging(logging =>
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-            });
-            logging.SetMinimumLevel(options.LogLevel);
-        });
+        services.AddLogging(logging => DriverLogging.Configure(logging, options));
         AddDriver(services, options);
         // Disposing flushes the console logger, whose lines are written on its own thread.
         await using var provider = services.BuildServiceProvider();

@@ -23,6 +23,8 @@ public sealed class DriverOptions
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
+    public LogFormat LogFormat { get; set; } = LogFormat.Text;
+
     /// <summary>How old a directory volume's measured usage may be before the next stats call queues a new walk.</summary>
     public TimeSpan UsageRefreshInterval { get; set; } = DriverOptionsDefaults.UsageRefreshInterval;
 

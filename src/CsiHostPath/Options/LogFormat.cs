@@ -1,0 +1,7 @@
+namespace CsiHostPath.Options;
+
+public enum LogFormat
+{
+    Text,
+    Json,
+}
