@@ -1,4 +1,5 @@
 using Csi.V1;
+using CsiHostPath.Snapshots;
 using CsiHostPath.Volumes;
 using Grpc.Core;
 using static CsiHostPath.Grpc.RequestValidation;
@@ -7,7 +8,7 @@ using DomainCondition = CsiHostPath.Volumes.VolumeCondition;
 
 namespace CsiHostPath.Grpc;
 
-public sealed class ControllerService(VolumeManager volumes, VolumeHealth health, NodeTopology topology) : Controller.ControllerBase
+public sealed class ControllerService(VolumeManager volumes, SnapshotManager snapshots, VolumeHealth health, NodeTopology topology) : Controller.ControllerBase
 {
     private static readonly CapabilityType[] Capabilities =
     [
@@ -18,21 +19,24 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
         CapabilityType.VolumeCondition,
         CapabilityType.SingleNodeMultiWriter,
         CapabilityType.ExpandVolume,
+        CapabilityType.CreateDeleteSnapshot,
+        CapabilityType.ListSnapshots,
+        CapabilityType.GetSnapshot,
+        CapabilityType.CloneVolume,
     ];
 
     public override Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
     {
         var name = RequireName(request.Name);
         var accesses = CapabilityTranslation.ToAccesses(request.VolumeCapabilities, "volume_capabilities");
-        if (request.VolumeContentSource is not null)
-            throw Invalid("volume_content_source", "is not supported: this driver cannot create volumes from snapshots or other volumes");
         var spec = new VolumeSpec(
             name,
             new Volumes.CapacityRange(request.CapacityRange?.RequiredBytes ?? 0, request.CapacityRange?.LimitBytes ?? 0),
             accesses,
             Map(request.Parameters),
-            request.AccessibilityRequirements?.Requisite.Select(t => (IReadOnlyDictionary<string, string>)t.Segments).ToList() ?? []);
-        var record = volumes.Create(spec);
+            request.AccessibilityRequirements?.Requisite.Select(t => (IReadOnlyDictionary<string, string>)t.Segments).ToList() ?? [],
+            ToSource(request.VolumeContentSource));
+        var record = volumes.Create(spec, context.CancellationToken);
         return Task.FromResult(new CreateVolumeResponse { Volume = ToVolume(record) });
     }
 
@@ -121,6 +125,36 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
         return Task.FromResult(new ControllerExpandVolumeResponse { CapacityBytes = capacity, NodeExpansionRequired = nodeExpansion });
     }
 
+    public override Task<CreateSnapshotResponse> CreateSnapshot(CreateSnapshotRequest request, ServerCallContext context)
+    {
+        var name = RequireName(request.Name);
+        var sourceVolumeId = RequireName(request.SourceVolumeId);
+        if (request.Parameters.Count > 0)
+            throw Invalid("parameters", $"are not supported ({string.Join(", ", request.Parameters.Keys)}): a VolumeSnapshotClass for this driver takes none");
+        var record = snapshots.Create(name, sourceVolumeId, context.CancellationToken);
+        return Task.FromResult(new CreateSnapshotResponse { Snapshot = ToSnapshot(record) });
+    }
+
+    public override Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context)
+    {
+        snapshots.Delete(RequireName(request.SnapshotId));
+        return Task.FromResult(new DeleteSnapshotResponse());
+    }
+
+    public override Task<ListSnapshotsResponse> ListSnapshots(ListSnapshotsRequest request, ServerCallContext context)
+    {
+        if (request.MaxEntries < 0)
+            throw Invalid("max_entries", "must not be negative");
+        var (page, nextToken) = snapshots.List(request.MaxEntries, request.StartingToken, request.SnapshotId, request.SourceVolumeId);
+        var response = new ListSnapshotsResponse { NextToken = nextToken };
+        foreach (var record in page)
+            response.Entries.Add(new ListSnapshotsResponse.Types.Entry { Snapshot = ToSnapshot(record) });
+        return Task.FromResult(response);
+    }
+
+    public override Task<GetSnapshotResponse> GetSnapshot(GetSnapshotRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetSnapshotResponse { Snapshot = ToSnapshot(snapshots.Get(RequireName(request.SnapshotId))) });
+
     public override Task<ControllerGetCapabilitiesResponse> ControllerGetCapabilities(ControllerGetCapabilitiesRequest request, ServerCallContext context)
     {
         var response = new ControllerGetCapabilitiesResponse();
@@ -136,6 +170,15 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
             VolumeId = record.VolumeId,
             CapacityBytes = record.CapacityBytes,
             AccessibleTopology = { new Topology { Segments = { topology.Segments } } },
+            ContentSource = record.Source switch
+            {
+                null => null,
+                { Kind: VolumeSourceKind.Snapshot } source => new VolumeContentSource
+                {
+                    Snapshot = new VolumeContentSource.Types.SnapshotSource { SnapshotId = source.Id },
+                },
+                var source => new VolumeContentSource { Volume = new VolumeContentSource.Types.VolumeSource { VolumeId = source.Id } },
+            },
         };
         foreach (var (key, value) in record.Parameters)
         {
@@ -144,6 +187,25 @@ public sealed class ControllerService(VolumeManager volumes, VolumeHealth health
         }
         return volume;
     }
+
+    private static VolumeSource? ToSource(VolumeContentSource? source) => source?.TypeCase switch
+    {
+        null => null,
+        VolumeContentSource.TypeOneofCase.Snapshot => new VolumeSource(VolumeSourceKind.Snapshot, RequireName(source.Snapshot.SnapshotId)),
+        VolumeContentSource.TypeOneofCase.Volume => new VolumeSource(VolumeSourceKind.Volume, RequireName(source.Volume.VolumeId)),
+        _ => throw Invalid("volume_content_source", "names neither a snapshot nor a volume"),
+    };
+
+    internal static Snapshot ToSnapshot(SnapshotRecord record) => new()
+    {
+        SnapshotId = record.SnapshotId,
+        SourceVolumeId = record.SourceVolumeId,
+        SizeBytes = record.SizeBytes,
+        CreationTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.CreatedAt),
+        // Cut synchronously: there is no post-processing, so a snapshot is usable once it exists.
+        ReadyToUse = true,
+        GroupSnapshotId = record.GroupSnapshotId,
+    };
 
     internal static Csi.V1.VolumeCondition ToCondition(DomainCondition condition) =>
         new() { Abnormal = condition.Abnormal, Message = condition.Message };

@@ -39,7 +39,7 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
     {
         RpcException rpc => rpc.Status,
         InvalidVolumeArgumentException => new Status(StatusCode.InvalidArgument, e.Message),
-        VolumeNotFoundException or TargetNotFoundException => new Status(StatusCode.NotFound, e.Message),
+        VolumeNotFoundException or TargetNotFoundException or Snapshots.SnapshotNotFoundException => new Status(StatusCode.NotFound, e.Message),
         VolumeConflictException => new Status(StatusCode.AlreadyExists, e.Message),
         VolumePreconditionException => new Status(StatusCode.FailedPrecondition, e.Message),
         CapacityOutOfRangeException => new Status(StatusCode.OutOfRange, e.Message),
@@ -77,6 +77,7 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         Csi.V1.NodePublishVolumeRequest r => r.VolumeId,
         Csi.V1.NodeUnpublishVolumeRequest r => r.VolumeId,
         Csi.V1.NodeGetVolumeStatsRequest r => r.VolumeId,
+        Csi.V1.CreateSnapshotRequest r => r.SourceVolumeId,
         _ => "",
     };
 

@@ -22,6 +22,7 @@ public sealed class IdentityService(DriverOptions options, DataDirProbe probe) :
             {
                 new PluginCapability { Service = new PluginCapability.Types.Service { Type = PluginCapability.Types.Service.Types.Type.ControllerService } },
                 new PluginCapability { Service = new PluginCapability.Types.Service { Type = PluginCapability.Types.Service.Types.Type.VolumeAccessibilityConstraints } },
+                new PluginCapability { Service = new PluginCapability.Types.Service { Type = PluginCapability.Types.Service.Types.Type.GroupControllerService } },
                 new PluginCapability { VolumeExpansion = new PluginCapability.Types.VolumeExpansion { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Online } },
             },
         });

@@ -1,6 +1,7 @@
 using CsiHostPath.Grpc;
 using CsiHostPath.Options;
 using CsiHostPath.Os;
+using CsiHostPath.Snapshots;
 using CsiHostPath.Volumes;
 using CsiHostPath.Volumes.Backings;
 using System.Net.Sockets;
@@ -75,6 +76,7 @@ internal static partial class DriverHost
             UnixSocketEndpoint.Restrict(options.Endpoint);
             // Calls that arrive meanwhile wait at the gate (RequestGate).
             provider.GetRequiredService<VolumeRecovery>().Run();
+            provider.GetRequiredService<SnapshotRecovery>().Run();
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
@@ -130,6 +132,16 @@ internal static partial class DriverHost
         services.AddSingleton<VolumePublisher>();
         services.AddSingleton<EphemeralVolumes>();
         services.AddSingleton<EphemeralVolumeSweeper>();
+        services.AddSingleton<SnapshotStore>();
+        services.AddSingleton<SnapshotIndex>();
+        services.AddSingleton<GroupSnapshotStore>();
+        services.AddSingleton<GroupSnapshotIndex>();
+        services.AddSingleton<VolumeContent>();
+        services.AddSingleton<ContentSources>();
+        services.AddSingleton<SnapshotManager>();
+        services.AddSingleton<GroupSnapshotManager>();
+        services.AddSingleton<SnapshotRecovery>();
+        services.AddSingleton<GroupControllerService>();
         services.AddSingleton<IdentityService>();
         services.AddSingleton<ControllerService>();
         services.AddSingleton<NodeService>();
@@ -140,6 +152,7 @@ internal static partial class DriverHost
             Csi.V1.Identity.BindService(methods, provider.GetRequiredService<IdentityService>());
             Csi.V1.Controller.BindService(methods, provider.GetRequiredService<ControllerService>());
             Csi.V1.Node.BindService(methods, provider.GetRequiredService<NodeService>());
+            Csi.V1.GroupController.BindService(methods, provider.GetRequiredService<GroupControllerService>());
             return methods;
         });
         services.AddSingleton<RequestGate>();

@@ -18,8 +18,11 @@ internal static class Errno
     internal const int EINVAL = 22;
     internal const int ENOSPC = 28;
     internal const int EROFS = 30;
+    internal const int ERANGE = 34;
     internal const int ENOSYS = 38;
     internal const int ENOTEMPTY = 39;
     internal const int ELOOP = 40;
+    internal const int ENODATA = 61;
+    internal const int EOPNOTSUPP = 95;
     internal const int EDQUOT = 122;
 }

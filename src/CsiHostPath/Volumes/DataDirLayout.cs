@@ -9,6 +9,8 @@ namespace CsiHostPath.Volumes;
 ///   volumes/&lt;id&gt;/volume.json   the record
 ///   volumes/&lt;id&gt;/data/         what pods see (directory backing)
 ///   volumes/&lt;id&gt;/image, mount/ the image file and where its filesystem is mounted (image backing)
+///   snapshots/&lt;id&gt;/snapshot.json, data/ or image   a snapshot: its record and its copy of the volume
+///   group-snapshots/&lt;id&gt;/group.json  a volume group snapshot's record (its members are in snapshots/)
 ///   archived/&lt;pv&gt;-&lt;time&gt;/    volumes deleted with onDelete: archive, record and all
 ///   .staging/&lt;id&gt;/            a volume being created; renamed into volumes/ when complete
 ///   .trash/&lt;id&gt;-&lt;n&gt;/          a volume being removed; renamed out of volumes/ first
@@ -21,6 +23,10 @@ public sealed class DataDirLayout(DriverOptions options)
     public const string VolumesDirName = "volumes";
     public const string ImageFileName = "image";
     public const string MountDirName = "mount";
+    public const string SnapshotsDirName = "snapshots";
+    public const string SnapshotRecordFileName = "snapshot.json";
+    public const string GroupsDirName = "group-snapshots";
+    public const string GroupRecordFileName = "group.json";
 
     public string Root { get; } = options.DataDir;
 
@@ -41,6 +47,8 @@ public sealed class DataDirLayout(DriverOptions options)
     public string ImagePath(string volumeId) => Path.Combine(VolumesDir, volumeId, ImageFileName);
 
     public string MountPath(string volumeId) => Path.Combine(VolumesDir, volumeId, MountDirName);
+
+    public string SnapshotDir(string snapshotId) => Path.Combine(Root, SnapshotsDirName, snapshotId);
 
     /// <summary>Opens the volume's data directory, refusing it if it or any directory above it within the data dir is a symlink.</summary>
     public SafeFdHandle OpenData(string volumeId) => SafeDirectory.OpenBeneath(Root, VolumesDirName, volumeId, DataDirName);

@@ -1,5 +1,6 @@
 using CsiHostPath.Options;
 using CsiHostPath.Os;
+using CsiHostPath.Snapshots;
 using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
@@ -16,18 +17,20 @@ public sealed partial class VolumeManager(
     IProjectQuotas quotas,
     DataDirLayout layout,
     DataDirProbe probe,
+    ContentSources sources,
     DriverOptions options,
     ILogger<VolumeManager> logger)
 {
-    public VolumeRecord Create(VolumeSpec spec) => Create(spec, VolumeId.FromName(spec.Name, topology.NodeId), ephemeralTarget: null);
+    public VolumeRecord Create(VolumeSpec spec, CancellationToken cancellationToken = default) =>
+        Create(spec, VolumeId.FromName(spec.Name, topology.NodeId), ephemeralTarget: null, cancellationToken);
 
     /// <summary>
     /// An inline ephemeral volume: kubelet names it (csi-&lt;sha256&gt;) and that name is its id, so every NodePublishVolume
     /// for it, a retry after a crash or a reboot included, finds the same volume.
     /// </summary>
-    public VolumeRecord CreateEphemeral(VolumeSpec spec, string targetPath) => Create(spec, spec.Name, targetPath);
+    public VolumeRecord CreateEphemeral(VolumeSpec spec, string targetPath) => Create(spec, spec.Name, targetPath, CancellationToken.None);
 
-    private VolumeRecord Create(VolumeSpec spec, string volumeId, string? ephemeralTarget)
+    private VolumeRecord Create(VolumeSpec spec, string volumeId, string? ephemeralTarget, CancellationToken cancellationToken)
     {
         var parameters = VolumeParameters.Parse(spec.Parameters);
         var (accessType, fsType) = ResolveAccess(parameters.Backing, spec.Accesses);
@@ -46,6 +49,9 @@ public sealed partial class VolumeManager(
             EnsureCompatible(existing, spec, accessType, fsType);
             return existing;
         }
+        var source = spec.Source is null ? null : sources.Resolve(spec.Source);
+        if (source is not null)
+            size = ContentSources.Fit(source, parameters.Backing, accessType, fsType, spec.Capacity, size);
         long available = capacity.Available();
         if (size > available)
             throw new InsufficientCapacityException($"a volume of {size} bytes does not fit: {available} bytes are free for new volumes on this node");
@@ -63,12 +69,19 @@ public sealed partial class VolumeManager(
             OnDelete = parameters.OnDelete,
             ProjectId = parameters.Quota ? QuotaProject(volumeId) : 0,
             EphemeralTarget = ephemeralTarget,
+            Source = spec.Source,
         };
         var backing = backings.For(record);
-        store.Create(record, staging => backing.Provision(staging, record));
+        if (source is null)
+            store.Create(record, staging => backing.Provision(staging, record));
+        else
+            store.Create(record, staging => sources.Populate(source, staging, record, dir => backing.Provision(dir, record), cancellationToken));
         try
         {
             backing.Activate(record);
+            // Restored or cloned into a larger volume: the filesystem grows to fill it, as NodeExpandVolume would.
+            if (source is not null && record.CapacityBytes > source.CapacityBytes)
+                backing.GrowFileSystem(record);
         }
         catch (Exception e)
         {
@@ -155,6 +168,8 @@ public sealed partial class VolumeManager(
                 $"volume '{spec.Name}' already exists with {existing.CapacityBytes} bytes, outside the requested capacity_range");
         if (!ParametersEqual(existing.Parameters, spec.Parameters))
             throw new VolumeConflictException($"volume '{spec.Name}' already exists with different parameters");
+        if (existing.Source != spec.Source)
+            throw new VolumeConflictException($"volume '{spec.Name}' already exists with another volume_content_source");
         if (existing.AccessType != accessType || existing.FsType != fsType)
             throw new VolumeConflictException(
                 $"volume '{spec.Name}' already exists as a {existing.AccessType} volume{(existing.FsType.Length > 0 ? " with " + existing.FsType : "")}");

@@ -40,6 +40,9 @@ public sealed record VolumeRecord
     [JsonIgnore]
     public bool IsEphemeral => EphemeralTarget is not null;
 
+    /// <summary>The snapshot or volume the volume was filled from when it was created; null for an empty one.</summary>
+    public VolumeSource? Source { get; init; }
+
     /// <summary>Why the record could not be read at start-up; such a volume is reported abnormal and can only be deleted.</summary>
     [JsonIgnore]
     public string? Damage { get; init; }

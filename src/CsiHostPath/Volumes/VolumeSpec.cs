@@ -6,4 +6,5 @@ public sealed record VolumeSpec(
     CapacityRange Capacity,
     IReadOnlyList<VolumeAccess> Accesses,
     IReadOnlyDictionary<string, string> Parameters,
-    IReadOnlyList<IReadOnlyDictionary<string, string>> RequisiteTopologies);
+    IReadOnlyList<IReadOnlyDictionary<string, string>> RequisiteTopologies,
+    VolumeSource? Source = null);

@@ -1,6 +1,7 @@
 using Csi.V1;
 using CsiHostPath.ConformanceTests.Infrastructure;
 using Grpc.Core;
+using ControllerCapability = Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
 
 namespace CsiHostPath.ConformanceTests.Controller;
 
@@ -146,7 +147,7 @@ public sealed class CreateVolumeTests(CsiEndpoint endpoint) : IClassFixture<CsiE
     }
 
     [Fact]
-    public async Task CreateVolume_ContentSourceWithoutCloneCapability_InvalidArgument()
+    public async Task CreateVolume_VolumeContentSource_ClonesWhenAdvertisedElseInvalidArgument()
     {
         var source = await endpoint.CreateVolumeAsync("source");
         var request = endpoint.Requests.Create(VolumeNames.New("clone"));
@@ -155,8 +156,29 @@ public sealed class CreateVolumeTests(CsiEndpoint endpoint) : IClassFixture<CsiE
             Volume = new VolumeContentSource.Types.VolumeSource { VolumeId = source.VolumeId },
         };
 
-        // Spec: a plugin that cannot create from the requested source MUST say INVALID_ARGUMENT.
-        await CsiAssert.FailsWith(StatusCode.InvalidArgument, () => Controller.CreateVolumeAsync(request), "volume_content_source");
+        if (!endpoint.ControllerCapabilities.Contains(ControllerCapability.CloneVolume))
+        {
+            // Spec: a plugin that cannot create from the requested source MUST say INVALID_ARGUMENT.
+            await CsiAssert.FailsWith(StatusCode.InvalidArgument, () => Controller.CreateVolumeAsync(request), "volume_content_source");
+            return;
+        }
+        var clone = (await Controller.CreateVolumeAsync(request)).Volume;
+        // Spec, Volume.content_source: the source MUST be reported back when the volume was created from one.
+        Assert.Equal(source.VolumeId, clone.ContentSource.Volume.VolumeId);
+        Assert.NotEqual(source.VolumeId, clone.VolumeId);
+    }
+
+    [Fact]
+    public async Task CreateVolume_MissingSourceVolume_NotFoundOrInvalidArgumentWithoutClones()
+    {
+        var request = endpoint.Requests.Create(VolumeNames.New("clone-missing"));
+        request.VolumeContentSource = new VolumeContentSource
+        {
+            Volume = new VolumeContentSource.Types.VolumeSource { VolumeId = "0123456789abcdef0123456789abcdef" },
+        };
+
+        var expected = endpoint.ControllerCapabilities.Contains(ControllerCapability.CloneVolume) ? StatusCode.NotFound : StatusCode.InvalidArgument;
+        await CsiAssert.FailsWith(expected, () => Controller.CreateVolumeAsync(request));
     }
 
     [Fact]

@@ -1,0 +1,7 @@
+namespace CsiHostPath.Volumes;
+
+public enum VolumeSourceKind
+{
+    Snapshot,
+    Volume,
+}
