@@ -1,3 +1,4 @@
+using CsiHostPath.Os;
 using CsiHostPath.Volumes;
 
 namespace CsiHostPath.Snapshots;
@@ -11,6 +12,7 @@ public sealed class ContentSources(
     VolumeIndex volumes,
     VolumeLocks locks,
     VolumeContent content,
+    FileSystemTools tools,
     DataDirLayout layout)
 {
     /// <summary>What the source is; NOT_FOUND if it does not exist.</summary>
@@ -69,13 +71,16 @@ public sealed class ContentSources(
         content.Copy(source.Backing, sourceItemDir, stagingDir, cancellationToken);
         if (source.Backing == Backing.Directory)
             return;
+        string imagePath = Path.Combine(stagingDir, DataDirLayout.ImageFileName);
         // Larger than the source: the image grows now; its filesystem grows once mounted, as an expansion would.
-        using (var image = new FileStream(Path.Combine(stagingDir, DataDirLayout.ImageFileName), FileMode.Open, FileAccess.Write))
+        using (var image = new FileStream(imagePath, FileMode.Open, FileAccess.Write))
         {
             if (image.Length < target.CapacityBytes)
                 image.SetLength(target.CapacityBytes);
         }
-        if (target.AccessType == AccessType.Mount)
-            Directory.CreateDirectory(Path.Combine(stagingDir, DataDirLayout.MountDirName));
+        if (target.AccessType != AccessType.Mount)
+            return;
+        tools.NewIdentity(imagePath, target.FsType);
+        Directory.CreateDirectory(Path.Combine(stagingDir, DataDirLayout.MountDirName));
     }
 }
