@@ -47,16 +47,6 @@ public sealed class FileSystemTools
             Run("resize2fs", devicePath);
     }
 
-    /// <summary>
-    /// Gives a copied image's filesystem an identity of its own: xfs refuses to mount a second filesystem with the
-    /// UUID of one already mounted (the source of a clone or snapshot). ext4 mounts duplicates and keeps its own.
-    /// </summary>
-    public void NewIdentity(string imagePath, string fsType)
-    {
-        if (fsType == "xfs")
-            Run("xfs_admin", "-U", "generate", imagePath);
-    }
-
     private static string? MissingTools(params string[] tools)
     {
         var missing = tools.Where(t => Find(t) is null).ToList();

@@ -9,7 +9,7 @@ public interface IMounter
     void BindMount(SafeFdHandle source, string targetPath, MountFlags flags);
 
     /// <summary>Mounts the filesystem on <paramref name="device"/> at <paramref name="targetPath"/>.</summary>
-    void Mount(string device, string targetPath, string fsType, MountFlags flags);
+    void Mount(string device, string targetPath, string fsType, MountFlags flags, string? options = null);
 
     /// <summary>Unmounts the mount on <paramref name="targetPath"/>; false if nothing was mounted there.</summary>
     bool Unmount(string targetPath);

@@ -40,8 +40,8 @@ public sealed partial class LinuxMounter(ILogger<LinuxMounter> logger) : IMounte
         }
     }
 
-    public void Mount(string device, string targetPath, string fsType, MountFlags flags) =>
-        Libc.Mount(device, targetPath, fsType, ToKernelFlags(flags), null);
+    public void Mount(string device, string targetPath, string fsType, MountFlags flags, string? options = null) =>
+        Libc.Mount(device, targetPath, fsType, ToKernelFlags(flags), options);
 
     public bool Unmount(string targetPath)
     {

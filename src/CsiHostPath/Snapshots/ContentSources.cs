@@ -1,4 +1,3 @@
-using CsiHostPath.Os;
 using CsiHostPath.Volumes;
 
 namespace CsiHostPath.Snapshots;
@@ -12,7 +11,6 @@ public sealed class ContentSources(
     VolumeIndex volumes,
     VolumeLocks locks,
     VolumeContent content,
-    FileSystemTools tools,
     DataDirLayout layout)
 {
     /// <summary>What the source is; NOT_FOUND if it does not exist.</summary>
@@ -78,9 +76,7 @@ public sealed class ContentSources(
             if (image.Length < target.CapacityBytes)
                 image.SetLength(target.CapacityBytes);
         }
-        if (target.AccessType != AccessType.Mount)
-            return;
-        tools.NewIdentity(imagePath, target.FsType);
-        Directory.CreateDirectory(Path.Combine(stagingDir, DataDirLayout.MountDirName));
+        if (target.AccessType == AccessType.Mount)
+            Directory.CreateDirectory(Path.Combine(stagingDir, DataDirLayout.MountDirName));
     }
 }

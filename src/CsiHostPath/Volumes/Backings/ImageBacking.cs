@@ -48,7 +48,9 @@ public sealed partial class ImageBacking(
             string mount = layout.MountPath(record.VolumeId);
             if (mounter.IsMountPoint(mount))
                 return;
-            mounter.Mount(device, mount, record.FsType, MountFlags.None);
+            // nouuid: a restored or cloned xfs carries its source's UUID, and a copy cut from a frozen, mounted xfs has
+            // a log to replay, so xfs_admin cannot give it a new one; without nouuid xfs refuses to mount the twin.
+            mounter.Mount(device, mount, record.FsType, MountFlags.None, record.FsType == "xfs" ? "nouuid" : null);
             if (new DirectoryInfo(mount).UnixFileMode != FileSystemRoot && IsFreshFileSystem(mount))
                 File.SetUnixFileMode(mount, FileSystemRoot);
             LogActivated(record.VolumeId, device);
