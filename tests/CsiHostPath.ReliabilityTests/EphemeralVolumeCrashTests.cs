@@ -50,21 +50,28 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
         await StartDriverAsync(onNode: backing == "directory");
         int seed = Scale.FuzzSeed;
         var random = new Random(seed);
-        // The first, undisturbed publish and unpublish say how long each takes; the kills land anywhere within that.
+        // The first, undisturbed publish and unpublish say how long each takes; the kills land anywhere within that,
+        // and a call that finished before its kill resets the window to what it took.
         var (publishTime, unpublishTime) = await TimeOneLifecycleAsync(backing);
         int interruptedPublishes = 0, interruptedUnpublishes = 0;
         for (int round = 0; round < Scale.EphemeralKills; round++)
         {
             var pod = NewPod(backing);
-            if (await KillDuringAsync(() => _driver.Client.Node.NodePublishVolumeAsync(pod.Publish()), random.NextDouble() * publishTime))
+            var publish = await KillDuringAsync(async () => await _driver.Client.Node.NodePublishVolumeAsync(pod.Publish()), random.NextDouble() * publishTime);
+            if (publish.Interrupted)
                 interruptedPublishes++;
+            else
+                publishTime = publish.Took;
 
             await _driver.Client.Node.NodePublishVolumeAsync(pod.Publish());
             Assert.Single(Mounts.Beneath(pod.TargetPath));
             await File.WriteAllTextAsync(Path.Combine(pod.TargetPath, "payload"), "round " + round);
 
-            if (await KillDuringAsync(() => _driver.Client.Node.NodeUnpublishVolumeAsync(pod.Unpublish()), random.NextDouble() * unpublishTime))
+            var unpublish = await KillDuringAsync(async () => await _driver.Client.Node.NodeUnpublishVolumeAsync(pod.Unpublish()), random.NextDouble() * unpublishTime);
+            if (unpublish.Interrupted)
                 interruptedUnpublishes++;
+            else
+                unpublishTime = unpublish.Took;
 
             await UnpublishAsKubeletAsync(pod);
             Assert.Empty(Mounts.Beneath(pod.TargetPath));
@@ -186,30 +193,33 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
         return (publish, clock.Elapsed);
     }
 
-    /// <summary>Starts the call, kills the driver after <paramref name="delay"/>, restarts it; true if the call did not get its answer.</summary>
-    private async Task<bool> KillDuringAsync(Func<AsyncUnaryCall<Csi.V1.NodePublishVolumeResponse>> call, TimeSpan delay) =>
-        await KillDuringAsync(async () => await call(), delay);
-
-    private async Task<bool> KillDuringAsync(Func<AsyncUnaryCall<Csi.V1.NodeUnpublishVolumeResponse>> call, TimeSpan delay) =>
-        await KillDuringAsync(async () => await call(), delay);
-
-    private async Task<bool> KillDuringAsync(Func<Task> call, TimeSpan delay)
+    /// <summary>
+    /// Starts the call, kills the driver after <paramref name="delay"/>, restarts it; whether the call lost its answer,
+    /// and how long it took when it did not.
+    /// </summary>
+    private async Task<(bool Interrupted, TimeSpan Took)> KillDuringAsync(Func<Task> call, TimeSpan delay)
     {
-        var running = call();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var running = Measure(call(), clock);
         await Task.WhenAny(running, Task.Delay(delay));
         await _driver.KillAsync();
-        bool interrupted;
+        (bool, TimeSpan) result;
         try
         {
-            await running;
-            interrupted = false;
+            result = (false, await running);
         }
         catch (Exception e) when (e is RpcException or IOException or HttpRequestException)
         {
-            interrupted = true;
+            result = (true, TimeSpan.Zero);
         }
         await _driver.StartAsync();
-        return interrupted;
+        return result;
+    }
+
+    private static async Task<TimeSpan> Measure(Task call, System.Diagnostics.Stopwatch clock)
+    {
+        await call;
+        return clock.Elapsed;
     }
 
     /// <summary>kubelet's TearDownAt is retried until it answers OK; a busy answer (ABORTED, FAILED_PRECONDITION) is retried too.</summary>
