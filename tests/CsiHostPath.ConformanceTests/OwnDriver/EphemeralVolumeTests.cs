@@ -101,15 +101,6 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
     }
 
     [OwnDriverFact]
-    public async Task Unpublish_UnknownPersistentVolumeId_StillNotFound()
-    {
-        var pod = NewPod();
-
-        await CsiAssert.FailsWith(StatusCode.NotFound,
-            () => Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = new string('a', 32), TargetPath = pod.TargetPath }));
-    }
-
-    [OwnDriverFact]
     public async Task Publish_ReadOnly_MountRefusesWrites()
     {
         var pod = new InlineVolume(KubeletRoot, Guid.NewGuid().ToString(), "ro", readOnly: true);
