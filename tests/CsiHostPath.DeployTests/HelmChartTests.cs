@@ -22,7 +22,7 @@ public sealed class HelmChartTests
     [
         Manifests.ChartInstall,
         $"{Manifests.ChartInstall} kubeletDir={Microk8sKubeletDir}",
-        $"{Manifests.ChartInstall} storageClasses.image=true storageClasses.default=image-delete metrics.enabled=true metrics.serviceMonitor.enabled=true",
+        $"{Manifests.ChartInstall} storageClasses.image=true storageClasses.default=image-delete metrics.enabled=true metrics.serviceMonitor.enabled=true snapshots.enabled=true",
     ];
 
     public static TheoryData<string, string> ValuesAndTheirKustomization() => new()
@@ -31,11 +31,12 @@ public sealed class HelmChartTests
         { $"kubeletDir={Microk8sKubeletDir}", "overlays/microk8s" },
         { "storageClasses.image=true", "overlays/image-backing" },
         { "storageClasses.default=delete", "overlays/default-storageclass" },
+        { "snapshots.enabled=true", "overlays/snapshots" },
     };
 
     [Theory]
     [InlineData("")]
-    [InlineData("metrics.enabled=true metrics.serviceMonitor.enabled=true storageClasses.image=true storageClasses.default=retain")]
+    [InlineData("metrics.enabled=true metrics.serviceMonitor.enabled=true storageClasses.image=true storageClasses.default=retain snapshots.enabled=true")]
     public async Task Lint_Strict_Passes(string values)
     {
         await Helm.LintAsync(Split(values));

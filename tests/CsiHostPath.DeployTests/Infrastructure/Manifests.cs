@@ -10,6 +10,9 @@ public static class Manifests
         [Kustomization.ApiVersionKind] = typeof(Kustomization),
         [KindCluster.ApiVersionKind] = typeof(KindCluster),
         [ServiceMonitor.ApiVersionKind] = typeof(ServiceMonitor),
+        [VolumeSnapshotClass.ApiVersionKind] = typeof(VolumeSnapshotClass),
+        [VolumeGroupSnapshotClass.ApiVersionKind] = typeof(VolumeGroupSnapshotClass),
+        [VolumeSnapshot.ApiVersionKind] = typeof(VolumeSnapshot),
     };
 
     /// <summary>How an install names the Helm chart rendered with some values: "helm/csi-hostpath" then " key=value" pairs.</summary>

@@ -10,6 +10,7 @@ public sealed class RenderedManifests(IReadOnlyList<object> objects)
     public const string RegistrarContainer = "node-driver-registrar";
     public const string LivenessContainer = "liveness-probe";
     public const string ResizerContainer = "csi-resizer";
+    public const string SnapshotterContainer = "csi-snapshotter";
 
     public IReadOnlyList<object> Objects { get; } = objects;
 
