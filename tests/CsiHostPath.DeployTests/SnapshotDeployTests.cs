@@ -44,6 +44,10 @@ public sealed class SnapshotDeployTests
             new[] { ("volumesnapshotcontents", "patch"), ("volumesnapshotcontents/status", "update"), ("volumegroupsnapshotcontents", "patch"), ("volumesnapshotclasses", "watch"), ("volumesnapshots", "get") },
             right => Assert.Contains(right, rights));
         Assert.DoesNotContain(rights, r => r.Resource is "pods" or "secrets" or "leases" || r.Verb == "*");
+        // external-provisioner v6.3.0 keeps a finalizer on a snapshot it restores from (controller.go, Update of the
+        // VolumeSnapshot) and sweeps orphaned ones when --snapshot-orphan-sweep-interval is not 0.
+        Assert.Contains(("volumesnapshots", "update"), rights);
+        Assert.NotEqual("0", RenderedManifests.Flag(rendered.Container(RenderedManifests.ProvisionerContainer), "--snapshot-orphan-sweep-interval"));
     }
 
     [Fact]
