@@ -6,10 +6,9 @@ namespace CsiHostPath.DeployTests.Infrastructure;
 /// The snapshot CRDs' objects that deploy/ uses (external-snapshotter v8.6.0's client/config/crd): a class names the
 /// driver and what deleting a snapshot does; a VolumeSnapshot names its class and source PVC.
 /// </summary>
-public sealed class VolumeSnapshotClass : k8s.IKubernetesObject<V1ObjectMeta>
+/// <summary>A VolumeSnapshotClass or VolumeGroupSnapshotClass: the same fields in two API groups.</summary>
+public abstract class SnapshotClassObject : k8s.IKubernetesObject<V1ObjectMeta>
 {
-    public const string ApiVersionKind = "snapshot.storage.k8s.io/v1/VolumeSnapshotClass";
-
     public string ApiVersion { get; set; } = "";
 
     public string Kind { get; set; } = "";
@@ -23,21 +22,14 @@ public sealed class VolumeSnapshotClass : k8s.IKubernetesObject<V1ObjectMeta>
     public Dictionary<string, string>? Parameters { get; set; }
 }
 
-public sealed class VolumeGroupSnapshotClass : k8s.IKubernetesObject<V1ObjectMeta>
+public sealed class VolumeSnapshotClass : SnapshotClassObject
+{
+    public const string ApiVersionKind = "snapshot.storage.k8s.io/v1/VolumeSnapshotClass";
+}
+
+public sealed class VolumeGroupSnapshotClass : SnapshotClassObject
 {
     public const string ApiVersionKind = "groupsnapshot.storage.k8s.io/v1beta2/VolumeGroupSnapshotClass";
-
-    public string ApiVersion { get; set; } = "";
-
-    public string Kind { get; set; } = "";
-
-    public V1ObjectMeta Metadata { get; set; } = new();
-
-    public string Driver { get; set; } = "";
-
-    public string DeletionPolicy { get; set; } = "";
-
-    public Dictionary<string, string>? Parameters { get; set; }
 }
 
 public sealed class VolumeSnapshot : k8s.IKubernetesObject<V1ObjectMeta>
