@@ -20,6 +20,7 @@ public sealed class DriverProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly IReadOnlyList<string> _launcher;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly NodeHarness? _node;
     private Process? _process;
@@ -34,9 +35,12 @@ public sealed class DriverProcess : IAsyncDisposable
         string driverDataDir = node?.ContainerDataDir ?? DataDir;
         _arguments = ["--endpoint", "unix://" + SocketPath, "--data-dir", driverDataDir, "--node-id", NodeId, "--log-level", "Debug", .. extraArgs];
         _environment = new Dictionary<string, string>();
+        _launcher = [];
     }
 
-    private DriverProcess(TempRoot root, string socketPath, string dataDir, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    private DriverProcess(
+        TempRoot root, string socketPath, string dataDir, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment,
+        IReadOnlyList<string> launcher)
     {
         Root = root;
         SocketPath = socketPath;
@@ -44,6 +48,7 @@ public sealed class DriverProcess : IAsyncDisposable
         PodsDir = root.Combine("targets");
         _arguments = arguments;
         _environment = environment;
+        _launcher = launcher;
     }
 
     public TempRoot Root { get; }
@@ -92,11 +97,14 @@ public sealed class DriverProcess : IAsyncDisposable
     /// <summary>
     /// Starts the driver with exactly <paramref name="arguments"/> and <paramref name="environment"/>, as a deployment
     /// manifest runs it; <paramref name="socketPath"/> and <paramref name="dataDir"/> are where those arguments put them.
+    /// A <paramref name="launcher"/> (a command that ends by exec'ing its arguments, such as unshare) runs it in a changed
+    /// world; the driver keeps the launcher's pid.
     /// </summary>
     public static async Task<DriverProcess> StartWithArgumentsAsync(
-        TempRoot root, string socketPath, string dataDir, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+        TempRoot root, string socketPath, string dataDir, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment,
+        IReadOnlyList<string>? launcher = null)
     {
-        var driver = new DriverProcess(root, socketPath, dataDir, arguments, environment);
+        var driver = new DriverProcess(root, socketPath, dataDir, arguments, environment, launcher ?? []);
         await driver.StartAsync();
         return driver;
     }
@@ -122,12 +130,17 @@ public sealed class DriverProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var start = _node?.Launch(ExecutablePath) ?? new ProcessStartInfo(ExecutablePath)
+        var start = _node?.Launch(ExecutablePath) ?? new ProcessStartInfo(_launcher.Count > 0 ? _launcher[0] : ExecutablePath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (_node is null && _launcher.Count > 0)
+        {
+            foreach (var arg in _launcher.Skip(1).Append(ExecutablePath))
+                start.ArgumentList.Add(arg);
+        }
         foreach (var arg in _arguments)
             start.ArgumentList.Add(arg);
         foreach (var (name, value) in _environment)

@@ -2,27 +2,50 @@ using CsiHostPath.Interop;
 
 namespace CsiHostPath.Os;
 
-/// <summary>Replaces a file so that a crash at any instant leaves either the old or the new content, never a mix.</summary>
+/// <summary>
+/// Replaces a file so that a crash of the process or of the machine at any instant leaves either the old or the new
+/// content, never a mix and never an empty file.
+/// </summary>
 public static class AtomicFile
 {
     public const string TempSuffix = ".tmp";
 
     /// <summary>
-    /// Replaces <paramref name="path"/>. The rename alone already survives a crash of the process; <paramref name="durable"/>
-    /// adds the two fsyncs that make it survive a crash of the machine too.
+    /// Replaces <paramref name="path"/>: temp file, fsync, rename, fsync of the directory. Without the first fsync a
+    /// filesystem may commit the rename before the data (xfs does), and a power loss leaves the file empty.
     /// </summary>
-    public static void Write(string path, ReadOnlySpan<byte> content, bool durable = true)
+    public static void Write(string path, ReadOnlySpan<byte> content)
     {
         // The temp file sits beside the target: rename(2) is atomic only within one filesystem.
         string temp = path + TempSuffix;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        try
         {
-            stream.Write(content);
-            stream.Flush(flushToDisk: durable);
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
-        if (durable)
-            SyncDirectory(Path.GetDirectoryName(path)!);
+        catch (IOException)
+        {
+            // A full disk leaves a short temp file; it must not take the space a retry needs.
+            DeleteLeftover(temp);
+            throw;
+        }
+        SyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
+    private static void DeleteLeftover(string temp)
+    {
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (IOException)
+        {
+            // A read-only filesystem, where no temp file could be made either; start-up removes any other leftover.
+        }
     }
 
     /// <summary>Makes a rename or create inside <paramref name="directory"/> durable.</summary>

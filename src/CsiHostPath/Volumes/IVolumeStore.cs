@@ -16,10 +16,10 @@ public interface IVolumeStore
     void Create(VolumeRecord record, Action<string> provision);
 
     /// <summary>
-    /// Replaces the volume's record. Not <paramref name="durable"/> suits what a machine crash undoes anyway
-    /// (publications: a reboot takes the mounts away); it still survives a crash of the driver.
+    /// Replaces the volume's record durably: after a power loss at any instant it is the old record or the new one,
+    /// never an empty or partial file. Throws (ENOSPC, EROFS) with the old record still in place.
     /// </summary>
-    void Update(VolumeRecord record, bool durable = true);
+    void Update(VolumeRecord record);
 
     /// <summary>Removes the volume and all its data; a volume that is already gone is not an error.</summary>
     void Delete(string volumeId);

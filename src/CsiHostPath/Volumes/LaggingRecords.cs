@@ -17,7 +17,7 @@ public sealed partial class LaggingRecords(IVolumeStore store, VolumeIndex index
     {
         try
         {
-            store.Update(record, durable: false);
+            store.Update(record);
             _lagging.TryRemove(record.VolumeId, out _);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

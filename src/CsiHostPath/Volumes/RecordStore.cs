@@ -35,19 +35,41 @@ public abstract class RecordStore<TRecord>(DataDirLayout layout, string kindDirN
     public virtual void Initialize()
     {
         foreach (var dir in new[] { layout.Root, KindDir, layout.StagingDir, layout.TrashDir })
-        {
-            Directory.CreateDirectory(dir);
-            File.SetUnixFileMode(dir, PrivateDir);
-        }
+            MakePrivateDir(dir);
         foreach (var leftover in Directory.EnumerateFileSystemEntries(layout.StagingDir))
         {
             RecordStoreLog.DiscardedStaging(logger, leftover);
-            DirectoryTree.Remove(leftover);
+            RemoveLeftover(leftover);
         }
         foreach (var leftover in Directory.EnumerateFileSystemEntries(layout.TrashDir))
         {
             RecordStoreLog.FinishingDelete(logger, leftover);
-            DirectoryTree.Remove(leftover, logger);
+            RemoveLeftover(leftover);
+        }
+    }
+
+    protected static void MakePrivateDir(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        // chmod fails on a read-only data dir even when it would change nothing, and a driver that cannot start
+        // cannot say what is wrong.
+        if (File.GetUnixFileMode(dir) != PrivateDir)
+            File.SetUnixFileMode(dir, PrivateDir);
+    }
+
+    /// <summary>
+    /// A leftover that cannot go now (a read-only data dir) waits: a staged item is removed again before its id is
+    /// staged anew, a trashed one by the next start-up or a retried delete.
+    /// </summary>
+    private void RemoveLeftover(string path)
+    {
+        try
+        {
+            DirectoryTree.Remove(path, logger);
+        }
+        catch (IOException e)
+        {
+            RecordStoreLog.LeftoverKept(logger, path, e.Message);
         }
     }
 
@@ -60,11 +82,24 @@ public abstract class RecordStore<TRecord>(DataDirLayout layout, string kindDirN
         // Every record is its own file, so reading them is a syscall-bound loop that spreads over the cores.
         Parallel.For(0, ids.Length, () => new byte[4096], (i, _, buffer) =>
         {
-            SmallFile.DeleteIfPresent(kindDir, ids[i] + "/" + recordFileName + AtomicFile.TempSuffix);
+            DeleteTempRecord(kindDir, ids[i]!);
             records[i] = Load(kindDir, ids[i]!, ref buffer);
             return buffer;
         }, _ => { });
         return records;
+    }
+
+    private void DeleteTempRecord(SafeFdHandle kindDir, string id)
+    {
+        try
+        {
+            SmallFile.DeleteIfPresent(kindDir, id + "/" + recordFileName + AtomicFile.TempSuffix);
+        }
+        catch (IOException e)
+        {
+            // Read-only: the stale temp file stays until the next write of this record replaces it.
+            RecordStoreLog.LeftoverKept(logger, Path.Combine(ItemDir(id), recordFileName + AtomicFile.TempSuffix), e.Message);
+        }
     }
 
     private TRecord Load(SafeFdHandle kindDir, string id, ref byte[] buffer)
@@ -121,11 +156,11 @@ public abstract class RecordStore<TRecord>(DataDirLayout layout, string kindDirN
     }
 
     /// <summary>
-    /// Replaces the item's record. Not <paramref name="durable"/> suits what a machine crash undoes anyway
-    /// (publications: a reboot takes the mounts away); it still survives a crash of the driver.
+    /// Replaces the item's record durably: after a power loss at any instant it is the old record or the new one,
+    /// never an empty or partial file. Throws (ENOSPC, EROFS) with the old record still in place.
     /// </summary>
-    public void Update(TRecord record, bool durable = true) =>
-        AtomicFile.Write(Path.Combine(ItemDir(IdOf(record)), recordFileName), Serialize(record), durable);
+    public void Update(TRecord record) =>
+        AtomicFile.Write(Path.Combine(ItemDir(IdOf(record)), recordFileName), Serialize(record));
 
     /// <summary>Removes the item and all its data; one that is already gone is not an error.</summary>
     public void Delete(string id)

@@ -13,9 +13,6 @@ public sealed partial class VolumeManager(
     NodeTopology topology,
     VolumeBackings backings,
     CapacityPlanner capacity,
-    FileSystemTools tools,
-    IProjectQuotas quotas,
-    DataDirLayout layout,
     DataDirProbe probe,
     ContentSources sources,
     DriverOptions options,
@@ -38,6 +35,8 @@ public sealed partial class VolumeManager(
         if (!topology.SatisfiesRequisite(spec.RequisiteTopologies))
             throw new InsufficientCapacityException(
                 $"accessibility_requirements exclude this node: volumes of this driver live only on {topology.Key}={topology.NodeId}");
+        if (capacity.Inability(parameters.Backing, accessType, fsType, parameters.Quota) is { } inability)
+            throw new InsufficientCapacityException(inability);
         long size = ResolveSize(spec.Capacity, parameters.Backing, fsType);
 
         using var lease = locks.Acquire(volumeId);
@@ -52,9 +51,9 @@ public sealed partial class VolumeManager(
         var source = spec.Source is null ? null : sources.Resolve(spec.Source);
         if (source is not null)
             size = ContentSources.Fit(source, parameters.Backing, accessType, fsType, spec.Capacity, size);
-        long available = capacity.Available();
-        if (size > available)
-            throw new InsufficientCapacityException($"a volume of {size} bytes does not fit: {available} bytes are free for new volumes on this node");
+        // Held until the index has the volume: from then on the index's promise counts instead.
+        using var reservation = capacity.Reserve(size, parameters.Backing,
+            available => $"a volume of {size} bytes does not fit: {available} bytes are free for new volumes on this node");
 
         var record = new VolumeRecord
         {
@@ -120,10 +119,9 @@ public sealed partial class VolumeManager(
         if (backing == Backing.Directory || types[0] == AccessType.Block)
             return (types[0], "");
         string fsType = fsTypes.Count == 1 ? fsTypes[0] : "ext4";
-        if (tools.Missing(fsType) is { } missing)
-            throw new VolumePreconditionException($"backing=image with fs_type {fsType} cannot be used here: {missing}");
-        if (!LinuxLoopDevices.IsSupported)
-            throw new VolumePreconditionException("backing=image cannot be used here: this node has no /dev/loop-control (loop devices)");
+        if (!FileSystemTools.Supported.Contains(fsType))
+            throw new VolumePreconditionException(
+                $"fs_type '{fsType}' is not supported for backing=image (supported: {string.Join(", ", FileSystemTools.Supported)})");
         return (types[0], fsType);
     }
 
@@ -136,8 +134,6 @@ public sealed partial class VolumeManager(
 
     private uint QuotaProject(string volumeId)
     {
-        if (quotas.Unavailable(layout.Root) is { } reason)
-            throw new VolumePreconditionException($"quota: \"true\" cannot be honoured here: {reason}");
         var taken = index.All().Select(r => r.ProjectId).ToHashSet();
         return ProjectId.For(volumeId, taken.Contains);
     }
@@ -189,7 +185,9 @@ public sealed partial class VolumeManager(
         // A record that cannot be read does not say its backing; an image it may hold is released all the same.
         var backing = record.Damage is null ? backings.For(record) : backings.For(Backing.Image);
         backing.Deactivate(record.Damage is null ? record : record with { AccessType = AccessType.Mount });
-        if (record.OnDelete == OnDelete.Archive && record.Damage is null)
+        // A damaged record no longer says whether the volume was to be archived; erasing what may have been an
+        // archive volume cannot be undone, keeping one that was to be deleted only costs its space.
+        if (record.OnDelete == OnDelete.Archive || record.Damage is not null)
         {
             string archived = store.Archive(record);
             index.Remove(volumeId);
@@ -213,9 +211,9 @@ public sealed partial class VolumeManager(
             return (record.CapacityBytes, record.Backing == Backing.Image && record.AccessType == AccessType.Mount);
         long size = ResolveSize(range, record.Backing, record.FsType);
         long growth = size - record.CapacityBytes;
-        long available = capacity.Available();
-        if (growth > available)
-            throw new InsufficientCapacityException($"growing volume {volumeId} by {growth} bytes does not fit: {available} bytes are free");
+        // Held until the index has the grown volume, whose larger promise counts from then on.
+        using var reservation = capacity.Reserve(growth, record.Backing,
+            available => $"growing volume {volumeId} by {growth} bytes does not fit: {available} bytes are free");
         // The storage grows before the record says so: a crash in between leaves a larger image, which a retry adopts.
         bool nodeExpansion = backings.For(record).Grow(record, size);
         var grown = record with { CapacityBytes = size };
@@ -259,13 +257,19 @@ public sealed partial class VolumeManager(
     /// <summary>Bytes a new volume could get on this node, and the smallest volume of that kind.</summary>
     public (long Available, long Minimum) Capacity(IReadOnlyDictionary<string, string> parameters, IReadOnlyList<VolumeAccess> accesses)
     {
-        var backing = VolumeParameters.Parse(parameters).Backing;
+        var parameterValues = VolumeParameters.Parse(parameters);
+        var backing = parameterValues.Backing;
         if (accesses.Any(a => VolumeAccessPolicy.Refusal(a, backing) is not null))
             return (0, 0);
         EnsureDataDirUsable();
-        string fsType = backing == Backing.Image && accesses.All(a => a.AccessType == AccessType.Mount)
+        var accessType = accesses.Count > 0 && accesses.All(a => a.AccessType == AccessType.Block) ? AccessType.Block : AccessType.Mount;
+        string fsType = backing == Backing.Image && accessType == AccessType.Mount
             ? accesses.Select(a => a.FsType).FirstOrDefault(f => f.Length > 0) ?? "ext4"
             : "";
+        // What this node cannot make has no capacity here, so the scheduler places such volumes where they can be made.
+        if ((fsType.Length > 0 && !FileSystemTools.Supported.Contains(fsType))
+            || capacity.Inability(backing, accessType, fsType, parameterValues.Quota) is not null)
+            return (0, 0);
         return (capacity.Available(), CapacityPlanner.Minimum(backing, fsType));
     }
 

@@ -63,9 +63,8 @@ public sealed partial class VolumePublisher(
 
         var published = record.WithPublication(new Publication(targetPath, readOnly, access.AccessMode, access.MountFlags));
         // The publication is recorded before the mount is made, so a crash can leave a record without a
-        // mount (dropped at start-up) but never a mount the driver does not know of. No fsync: a machine
-        // crash that could lose the record takes the mount with it.
-        store.Update(published, durable: false);
+        // mount (dropped at start-up) but never a mount the driver does not know of.
+        store.Update(published);
         if (!mountedHere)
             Mount(record, targetPath, access, readOnly);
         index.Put(published);
@@ -88,7 +87,7 @@ public sealed partial class VolumePublisher(
                 RemoveTarget(targetPath);
             try
             {
-                store.Update(record, durable: false);
+                store.Update(record);
             }
             catch (Exception rollback)
             {

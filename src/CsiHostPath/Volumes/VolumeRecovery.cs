@@ -15,6 +15,7 @@ public sealed partial class VolumeRecovery(
     VolumeMounts volumeMounts,
     IProjectQuotas quotas,
     DataDirLayout layout,
+    LaggingRecords lagging,
     ILogger<VolumeRecovery> logger)
 {
     public void Run()
@@ -25,8 +26,10 @@ public sealed partial class VolumeRecovery(
             if (record.Damage is null)
                 Activate(record);
             var current = WithoutStalePublications(record);
+            // A full or read-only data dir must not stop the driver (after a reboot every publication is stale, and a
+            // driver that exits here would crash-loop): the index serves the corrected record, written again later.
             if (!ReferenceEquals(current, record))
-                store.Update(current, durable: false);
+                lagging.Write(current);
             index.Put(current);
         }
         LogRecovered(index.Count);

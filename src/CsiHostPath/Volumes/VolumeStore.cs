@@ -22,13 +22,14 @@ public sealed class VolumeStore(DataDirLayout layout, ILogger<VolumeStore> logge
     public override void Initialize()
     {
         base.Initialize();
-        Directory.CreateDirectory(Layout.ArchiveDir);
-        File.SetUnixFileMode(Layout.ArchiveDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        MakePrivateDir(Layout.ArchiveDir);
     }
 
     public string Archive(VolumeRecord record)
     {
-        string name = record.Parameters.GetValueOrDefault(VolumeParameters.PvName) is { Length: > 0 } pv ? pv : record.Name;
+        // A damaged record has lost its names; the volume id still says which volume this was.
+        string name = record.Parameters.GetValueOrDefault(VolumeParameters.PvName) is { Length: > 0 } pv ? pv
+            : record.Name.Length > 0 ? record.Name : record.VolumeId;
         string safeName = new([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
         string archived = Path.Combine(Layout.ArchiveDir, $"{safeName}-{DateTimeOffset.UtcNow:yyyyMMddTHHmmssfffZ}");
         Directory.Move(Layout.VolumeDir(record.VolumeId), archived);
