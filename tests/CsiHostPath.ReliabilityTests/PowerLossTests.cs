@@ -51,7 +51,12 @@ public sealed class PowerLossTests : IAsyncLifetime
         // A reboot takes every mount away: the pods' bind mounts first, then the data dir's filesystem.
         Mounts.DetachAllBeneath(_root.Combine("targets"));
         LoopFileSystem.Run("umount", _dataFs.MountPoint);
-        LoopFileSystem.Run("mount", "-o", "loop", _dataFs.ImagePath, _dataFs.MountPoint);
+        // What reached the "disk" is the image file now. Another process's mount namespace made meanwhile (parallel tests,
+        // a shared machine) may still hold the dead filesystem and its loop device, which mount(8) would reuse: the
+        // rebooted node mounts a copy of the disk instead, as xfs would refuse a second live filesystem of the same UUID.
+        string rebooted = _root.Combine("data-rebooted.img");
+        LoopFileSystem.Run("cp", "--sparse=always", _dataFs.ImagePath, rebooted);
+        LoopFileSystem.Run("mount", "-o", "loop,nouuid", rebooted, _dataFs.MountPoint);
         await _driver.StartAsync();
 
         foreach (var id in acknowledged)
