@@ -50,7 +50,8 @@ public sealed partial class ImageBacking(
                 return;
             // nouuid: a restored or cloned xfs carries its source's UUID, and a copy cut from a frozen, mounted xfs has
             // a log to replay, so xfs_admin cannot give it a new one; without nouuid xfs refuses to mount the twin.
-            mounter.Mount(device, mount, record.FsType, MountFlags.None, record.FsType == "xfs" ? "nouuid" : null);
+            // nosuid,nodev: a setuid binary or device node one pod writes must not work for the next pod given the volume.
+            mounter.Mount(device, mount, record.FsType, MountFlags.NoSuid | MountFlags.NoDev, record.FsType == "xfs" ? "nouuid" : null);
             if (new DirectoryInfo(mount).UnixFileMode != FileSystemRoot && IsFreshFileSystem(mount))
                 File.SetUnixFileMode(mount, FileSystemRoot);
             LogActivated(record.VolumeId, device);
