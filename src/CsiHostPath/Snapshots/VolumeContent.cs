@@ -72,14 +72,20 @@ public sealed partial class VolumeContent(DataDirLayout layout, IMounter mounter
         return freezes;
     }
 
-    /// <summary>Start-up: a driver killed mid-snapshot left the volume's filesystem frozen, and every writer in the pod blocked.</summary>
+    /// <summary>
+    /// Start-up: a driver killed mid-snapshot left the volume's filesystem frozen, and every writer in the pod blocked.
+    /// Any mount of the filesystem reaches it: the driver's own, or, when that died with the driver's mount namespace
+    /// (a container restart), a pod's target, which holds the same frozen filesystem.
+    /// </summary>
     public void ThawIfFrozen(VolumeRecord volume)
     {
-        string mount = layout.MountPath(volume.VolumeId);
-        if (volume.Backing != Backing.Image || volume.AccessType != AccessType.Mount || !mounter.IsMountPoint(mount))
+        if (volume.Backing != Backing.Image || volume.AccessType != AccessType.Mount)
             return;
-        if (FileSystemFreeze.ThawIfFrozen(mount))
-            LogThawedAtStart(volume.VolumeId);
+        foreach (var mount in volume.Publications.Select(p => p.TargetPath).Prepend(layout.MountPath(volume.VolumeId)))
+        {
+            if (mounter.IsMountPoint(mount) && FileSystemFreeze.ThawIfFrozen(mount))
+                LogThawedAtStart(volume.VolumeId, mount);
+        }
     }
 
     private static long CopyImage(string source, string target, CancellationToken cancellationToken)
@@ -123,6 +129,6 @@ public sealed partial class VolumeContent(DataDirLayout layout, IMounter mounter
     [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Froze the filesystem of volume {VolumeId}")]
     private partial void LogFrozen(string volumeId);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Thawed the filesystem of volume {VolumeId}, left frozen by a snapshot the driver did not finish")]
-    private partial void LogThawedAtStart(string volumeId);
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Thawed the filesystem of volume {VolumeId} at {MountPath}, left frozen by a snapshot the driver did not finish")]
+    private partial void LogThawedAtStart(string volumeId, string mountPath);
 }
