@@ -47,12 +47,7 @@ public sealed partial class DataDirLock : IDisposable
                 }
                 await Task.Delay(PollInterval, cancellationToken);
             }
-            if (file.CanWrite)
-            {
-                file.SetLength(0);
-                file.Write(Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
-                file.Flush();
-            }
+            WritePid(path);
             return new DataDirLock(file);
         }
         catch
@@ -63,30 +58,48 @@ public sealed partial class DataDirLock : IDisposable
     }
 
     // A data dir that is read-only at start must not stop the driver (it reports itself not ready until the disk
-    // recovers): flock needs only a read-only descriptor, and with no lock file at all there is nothing to lock.
+    // recovers): flock needs only a read-only descriptor, and with no lock file at all there is nothing to lock. The lock
+    // is held through a read-only descriptor even when the disk is writable: a file open for writing for the driver's
+    // whole life would make `mount -o remount,ro` of the data dir fail with EBUSY.
     private static FileStream? Open(string path, ILogger logger)
     {
         try
         {
-            return new FileStream(path, new FileStreamOptions
+            new FileStream(path, new FileStreamOptions
             {
                 Mode = FileMode.OpenOrCreate,
-                Access = FileAccess.ReadWrite,
+                Access = FileAccess.Write,
                 Share = FileShare.ReadWrite,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
+            }).Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try
-            {
-                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            }
-            catch (Exception inner) when (inner is IOException or UnauthorizedAccessException)
-            {
-                LogUnlocked(logger, path, e.Message);
-                return null;
-            }
+            // Read-only: lock the file that is there, if any.
+        }
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogUnlocked(logger, path, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Tells a driver that waits whom it waits for; through a descriptor closed at once, and not at all on a read-only disk.</summary>
+    private static void WritePid(string path)
+    {
+        try
+        {
+            using var pid = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            pid.SetLength(0);
+            pid.Write(Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A read-only data dir: the waiting driver reads "unknown".
         }
     }
 
