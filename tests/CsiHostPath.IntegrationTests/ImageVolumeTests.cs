@@ -64,28 +64,30 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         await using var held = new FileStream(Path.Combine(target, "held-open"), FileMode.Create);
         held.Write(new byte[4096]);
         long before = new DriveInfo(target).TotalSize;
-
-        var expanded = await _driver.Client.Controller.ControllerExpandVolumeAsync(new ControllerExpandVolumeRequest
+        var controllerExpand = new ControllerExpandVolumeRequest
         {
             VolumeId = volume.VolumeId,
-            CapacityRange = new CapacityRange { RequiredBytes = (mebibytes + 32) * MiB },
-        });
-        Assert.True(expanded.NodeExpansionRequired);
-        var nodeExpand = new NodeExpandVolumeRequest
-        {
-            VolumeId = volume.VolumeId,
-            VolumePath = target,
             CapacityRange = new CapacityRange { RequiredBytes = (mebibytes + 32) * MiB },
         };
         if (fsType == "ext4" && !Capabilities.HasSysResource)
         {
-            // The kernel grows a mounted ext4 only for a process with CAP_SYS_RESOURCE; without it the driver must say so.
-            var refused = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand));
+            // The kernel grows a mounted ext4 only for a process with CAP_SYS_RESOURCE; without it the driver says so
+            // before it changes anything, so that the PVC shows why instead of staying pending.
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Controller.ControllerExpandVolumeAsync(controllerExpand));
             Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
             Assert.Contains("CAP_SYS_RESOURCE", refused.Status.Detail);
+            Assert.Equal(before, new DriveInfo(target).TotalSize);
             return;
         }
-        await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand);
+
+        var expanded = await _driver.Client.Controller.ControllerExpandVolumeAsync(controllerExpand);
+        Assert.True(expanded.NodeExpansionRequired);
+        await _driver.Client.Node.NodeExpandVolumeAsync(new NodeExpandVolumeRequest
+        {
+            VolumeId = volume.VolumeId,
+            VolumePath = target,
+            CapacityRange = new CapacityRange { RequiredBytes = (mebibytes + 32) * MiB },
+        });
 
         long after = new DriveInfo(target).TotalSize;
         Assert.True(after > before + 24 * MiB, $"statfs total went from {before} to {after}");
@@ -141,7 +143,7 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         }
 
         await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
-        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        await _driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
 
         Assert.False(File.Exists(target));
         Assert.Empty(LoopFileSystem.LoopDevicesBeneath(_dataFs.MountPoint));
@@ -153,7 +155,7 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         long before = await CapacityAsync();
         var volume = await CreateAsync("pvc-capacity", 64 * MiB, Image);
         long during = await CapacityAsync();
-        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        await _driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
         long after = await CapacityAsync();
 
         // mkfs writes a few MiB of metadata into the image; the rest is promised, not yet written.
@@ -180,7 +182,7 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(second, "kept")));
         await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
         await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = second });
-        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        await _driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
         Assert.Empty(LoopFileSystem.LoopDevicesBeneath(_dataFs.MountPoint));
     }
 

@@ -2,10 +2,13 @@ using CsiHostPath.Interop;
 
 namespace CsiHostPath.Os;
 
-/// <summary>A path with every symlink in its directories resolved, as the kernel sees it; the last component is kept as it is.</summary>
+/// <summary>Paths as the kernel names them, with symlinks resolved: mount points and loop devices' files read so.</summary>
 public static class CanonicalPath
 {
-    /// <summary>The resolved form of <paramref name="path"/>, or <paramref name="path"/> itself while its parent does not exist.</summary>
+    /// <summary>
+    /// <paramref name="path"/> with every symlink in its directories resolved, the last component kept as it is; or
+    /// <paramref name="path"/> itself while its parent does not exist.
+    /// </summary>
     public static string Of(string path)
     {
         string? parent = Path.GetDirectoryName(path);
@@ -20,6 +23,22 @@ public static class CanonicalPath
         catch (IOException)
         {
             return path;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> with every symlink in its existing part resolved, the last component too; the part that
+    /// does not exist yet is kept as written.
+    /// </summary>
+    public static string OfAll(string path)
+    {
+        try
+        {
+            return Libc.RealPath(path);
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.ENOENT && Path.GetDirectoryName(path) is { } parent)
+        {
+            return Path.Combine(OfAll(parent), Path.GetFileName(path));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CsiHostPath.Interop;
 
 namespace CsiHostPath.Os;
 
@@ -8,6 +9,8 @@ namespace CsiHostPath.Os;
 /// </summary>
 public sealed class FileSystemTools
 {
+    private const string NoSpace = "No space left on device";
+
     private static readonly string[] SearchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
     public static readonly IReadOnlyList<string> Supported = ["ext4", "xfs"];
@@ -15,7 +18,7 @@ public sealed class FileSystemTools
     /// <summary>Why <paramref name="fsType"/> cannot be made here, or null when its tools are installed.</summary>
     public string? Missing(string fsType) => fsType switch
     {
-        "ext4" => MissingTools("mkfs.ext4", "resize2fs"),
+        "ext4" => MissingTools("mkfs.ext4", "resize2fs", "e2fsck"),
         "xfs" => MissingTools("mkfs.xfs", "xfs_growfs"),
         _ => $"fs_type '{fsType}' is not supported (supported: {string.Join(", ", Supported)})",
     };
@@ -47,6 +50,16 @@ public sealed class FileSystemTools
             Run("resize2fs", devicePath);
     }
 
+    /// <summary>Grows an unmounted filesystem to fill its (already grown) device: resize2fs needs no capability then.</summary>
+    public void GrowOffline(string devicePath, string fsType)
+    {
+        if (fsType != "ext4")
+            throw new InvalidOperationException($"only ext4 is grown unmounted, not {fsType}");
+        // resize2fs refuses a filesystem not checked since its last mount; e2fsck's 1 means it corrected something.
+        Run("e2fsck", [0, 1], "-f", "-p", devicePath);
+        Run("resize2fs", devicePath);
+    }
+
     private static string? MissingTools(params string[] tools)
     {
         var missing = tools.Where(t => Find(t) is null).ToList();
@@ -56,13 +69,17 @@ public sealed class FileSystemTools
     private static string? Find(string tool) =>
         SearchPath.Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
 
-    private static void Run(string tool, params string[] args)
+    private static void Run(string tool, params string[] args) => Run(tool, [0], args);
+
+    private static void Run(string tool, int[] success, params string[] args)
     {
         var start = new ProcessStartInfo(Find(tool) ?? throw new IOException($"{tool} is not installed on this node"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            // Untranslated messages, so that a full disk is recognised below.
+            Environment = { ["LC_ALL"] = "C" },
         };
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -70,7 +87,10 @@ public sealed class FileSystemTools
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new IOException($"{tool} {string.Join(' ', args)} failed with exit code {process.ExitCode}: {stderr.Result.Trim()} {stdout.Result.Trim()}".TrimEnd());
+        if (success.Contains(process.ExitCode))
+            return;
+        string message = $"{tool} {string.Join(' ', args)} failed with exit code {process.ExitCode}: {stderr.Result.Trim()} {stdout.Result.Trim()}".TrimEnd();
+        // The tools report a full disk only in words; carried as the errno, it maps to RESOURCE_EXHAUSTED like any ENOSPC.
+        throw message.Contains(NoSpace, StringComparison.Ordinal) ? new IOException(message, Errno.ENOSPC) : new IOException(message);
     }
 }

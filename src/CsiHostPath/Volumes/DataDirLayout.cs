@@ -28,7 +28,8 @@ public sealed class DataDirLayout(DriverOptions options)
     public const string GroupsDirName = "group-snapshots";
     public const string GroupRecordFileName = "group.json";
 
-    public string Root { get; } = options.DataDir;
+    /// <summary>The data dir as the kernel names it: a symlink in --data-dir would make every mount and loop device look foreign.</summary>
+    public string Root { get; } = CanonicalPath.OfAll(options.DataDir);
 
     public string VolumesDir => Path.Combine(Root, VolumesDirName);
 

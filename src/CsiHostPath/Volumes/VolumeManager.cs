@@ -207,18 +207,23 @@ public sealed partial class VolumeManager(
         if (range.LimitBytes > 0 && range.LimitBytes < record.CapacityBytes)
             throw new CapacityOutOfRangeException(
                 $"volume {volumeId} has {record.CapacityBytes} bytes and cannot shrink to the limit of {range.LimitBytes}");
+        var backing = backings.For(record);
+        // A retry finishes what a crash cut short: the record may already say more than the storage has.
         if (range.RequiredBytes <= record.CapacityBytes)
-            return (record.CapacityBytes, record.Backing == Backing.Image && record.AccessType == AccessType.Mount);
+            return (record.CapacityBytes, backing.Grow(record, record.CapacityBytes));
+        if (backing.GrowthRefusal(record) is { } refusal)
+            throw new VolumePreconditionException(refusal);
         long size = ResolveSize(range, record.Backing, record.FsType);
         long growth = size - record.CapacityBytes;
         // Held until the index has the grown volume, whose larger promise counts from then on.
         using var reservation = capacity.Reserve(growth, record.Backing,
             available => $"growing volume {volumeId} by {growth} bytes does not fit: {available} bytes are free");
-        // The storage grows before the record says so: a crash in between leaves a larger image, which a retry adopts.
-        bool nodeExpansion = backings.For(record).Grow(record, size);
+        // The record says the new size before the storage grows, and the storage never exceeds the record: a crash in
+        // between leaves a volume that a retry or the next start-up grows to its record, never one larger than it.
         var grown = record with { CapacityBytes = size };
         store.Update(grown);
         index.Put(grown);
+        bool nodeExpansion = backing.Grow(grown, size);
         LogExpanded(volumeId, size);
         return (size, nodeExpansion);
     }

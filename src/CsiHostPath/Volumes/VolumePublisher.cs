@@ -192,7 +192,7 @@ public sealed partial class VolumePublisher(
         var record = Usable(volumeId);
         volumePath = volumePath.Length > 1 ? volumePath.TrimEnd('/') : volumePath;
         bool mountedHere = volumeMounts.Shows(volumeMounts.SourceOf(record), volumePath);
-        if (!mountedHere && (record.FindPublication(volumePath) is null || !Path.Exists(volumePath)))
+        if (!mountedHere && (record.FindPublication(volumePath) is null || IsMissing(volumePath)))
             throw new VolumeNotFoundException(volumeId, $"it is not mounted at volume_path {volumePath}");
         try
         {
@@ -224,6 +224,24 @@ public sealed partial class VolumePublisher(
         backings.For(record).GrowFileSystem(record);
         LogFileSystemExpanded(volumeId, record.CapacityBytes);
         return record.CapacityBytes;
+    }
+
+    /// <summary>Only ENOENT says missing: a failed filesystem's root answers EIO and is there, abnormal.</summary>
+    private static bool IsMissing(string path)
+    {
+        try
+        {
+            Libc.Lstat(path);
+            return false;
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return true;
+        }
+        catch (ErrnoException)
+        {
+            return false;
+        }
     }
 
     private VolumeRecord Usable(string volumeId)

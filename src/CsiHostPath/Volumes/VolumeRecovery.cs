@@ -21,10 +21,12 @@ public sealed partial class VolumeRecovery(
     public void Run()
     {
         store.Initialize();
-        foreach (var record in store.LoadAll())
+        var records = store.LoadAll().ToList();
+        // Activated first, each backing for all its volumes at once: a publication is checked against what its volume shows.
+        foreach (var kind in records.Where(r => r.Damage is null).GroupBy(r => r.Backing))
+            backings.For(kind.Key).Recover([.. kind]);
+        foreach (var record in records)
         {
-            if (record.Damage is null)
-                Activate(record);
             var current = WithoutStalePublications(record);
             // A full or read-only data dir must not stop the driver (after a reboot every publication is stale, and a
             // driver that exits here would crash-loop): the index serves the corrected record, written again later.
@@ -63,18 +65,6 @@ public sealed partial class VolumeRecovery(
             current = current.WithoutPublication(publication.TargetPath);
         }
         return current;
-    }
-
-    private void Activate(VolumeRecord record)
-    {
-        try
-        {
-            backings.For(record).Activate(record);
-        }
-        catch (IOException)
-        {
-            // The backing has logged it and reports the volume abnormal; the other volumes carry on.
-        }
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Dropping publication of {VolumeId} at {TargetPath}: the volume is not mounted there")]

@@ -24,6 +24,10 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
     {
     }
 
+    public void Recover(IReadOnlyList<VolumeRecord> records)
+    {
+    }
+
     public void Deactivate(VolumeRecord record) => usage.Forget(record.VolumeId);
 
     public SafeFdHandle OpenPublishSource(VolumeRecord record) => layout.OpenData(record.VolumeId);
@@ -40,6 +44,8 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
             return null;
         }
     }
+
+    public string? GrowthRefusal(VolumeRecord record) => null;
 
     public bool Grow(VolumeRecord record, long newSize)
     {

@@ -14,6 +14,9 @@ public interface IVolumeBacking
     /// <summary>After the commit and at every start-up: makes the volume ready to publish. Idempotent.</summary>
     void Activate(VolumeRecord record);
 
+    /// <summary>At start-up: <see cref="Activate"/> for every volume of this backing, looking up what they share once. A volume that fails is reported abnormal; the others carry on.</summary>
+    void Recover(IReadOnlyList<VolumeRecord> records);
+
     /// <summary>Before the volume's directory is removed or archived: releases what <see cref="Activate"/> took. Idempotent.</summary>
     void Deactivate(VolumeRecord record);
 
@@ -23,7 +26,13 @@ public interface IVolumeBacking
     /// <summary>What a publication of this volume shows at its target, without activating anything; null while there is nothing to publish.</summary>
     MountSource? PublishedSource(VolumeRecord record);
 
-    /// <summary>Grows the volume's storage to <paramref name="newSize"/>; true if the filesystem must then be grown on the node.</summary>
+    /// <summary>Why the volume cannot grow now, asked before its record changes; null when it can.</summary>
+    string? GrowthRefusal(VolumeRecord record);
+
+    /// <summary>
+    /// Grows the volume's storage to <paramref name="newSize"/>, which its record already says; true if the filesystem
+    /// must then be grown on the node. Idempotent, so a retry finishes a growth cut short.
+    /// </summary>
     bool Grow(VolumeRecord record, long newSize);
 
     /// <summary>Grows the filesystem to fill the grown storage (NodeExpandVolume).</summary>

@@ -5,8 +5,8 @@ using CsiHostPath.Os;
 namespace CsiHostPath.Volumes.Backings;
 
 /// <summary>
-/// A sparse image file of exactly the volume's size on a loop device: the filesystem on it (or, for a
-/// block volume, the device itself) is all the pod can fill, so the size is enforced by the kernel.
+/// A sparse image file of exactly the volume's size on a loop device capped at that size: the filesystem on it
+/// (or, for a block volume, the device itself) is all the pod can fill, so the size is enforced by the kernel.
 /// </summary>
 public sealed partial class ImageBacking(
     DataDirLayout layout,
@@ -34,26 +34,51 @@ public sealed partial class ImageBacking(
         Directory.CreateDirectory(Path.Combine(stagingDir, DataDirLayout.MountDirName));
     }
 
-    public void Activate(VolumeRecord record)
+    public void Activate(VolumeRecord record) => Activate(record, loops.Scan());
+
+    public void Recover(IReadOnlyList<VolumeRecord> records)
+    {
+        // One scan of the loop devices serves every volume: a scan per volume made start-up volumes × devices.
+        var attached = loops.Scan();
+        foreach (var record in records)
+        {
+            try
+            {
+                Activate(record, attached);
+            }
+            catch (IOException)
+            {
+                // Logged, and the volume is reported abnormal; the other volumes carry on.
+            }
+        }
+    }
+
+    private void Activate(VolumeRecord record, ILookup<FileIdentity, string> attached)
     {
         _failures.TryRemove(record.VolumeId, out _);
         try
         {
             string image = layout.ImagePath(record.VolumeId);
-            // Found again after a restart of the driver; attached anew after a reboot.
-            string device = loops.Find(image) ?? loops.Attach(image);
+            // Adopted after a restart of the driver or of its container, even when the image's path reads differently
+            // from here than from where it was attached; attached anew after a reboot. Never a second device for one
+            // image: two devices mean two filesystems writing over each other in one file.
+            var found = attached[FileIdentity.OfPath(image)].ToList();
+            if (found.Count > 1)
+                LogSeveralDevices(record.VolumeId, string.Join(", ", found));
+            string device = found.Count > 0 ? found[0] : loops.Attach(image, record.CapacityBytes);
             _devices[record.VolumeId] = device;
-            if (record.AccessType == AccessType.Block)
-                return;
-            string mount = layout.MountPath(record.VolumeId);
-            if (mounter.IsMountPoint(mount))
-                return;
-            // nouuid: a restored or cloned xfs carries its source's UUID, and a copy cut from a frozen, mounted xfs has
-            // a log to replay, so xfs_admin cannot give it a new one; without nouuid xfs refuses to mount the twin.
-            // nosuid,nodev: a setuid binary or device node one pod writes must not work for the next pod given the volume.
-            mounter.Mount(device, mount, record.FsType, MountFlags.NoSuid | MountFlags.NoDev, record.FsType == "xfs" ? "nouuid" : null);
-            if (new DirectoryInfo(mount).UnixFileMode != FileSystemRoot && IsFreshFileSystem(mount))
-                File.SetUnixFileMode(mount, FileSystemRoot);
+            bool withinRecord = FitToRecord(record, device);
+            if (record.AccessType == AccessType.Mount)
+            {
+                string mount = layout.MountPath(record.VolumeId);
+                // Mounting the adopted device again gives the same filesystem, not a second one over the same blocks.
+                if (!IsMounted(mount))
+                    MountFileSystem(record, device, mount);
+                OpenUpFreshRoot(mount);
+            }
+            // The kernel mounts no filesystem larger than its device, so one that is mounted now fits the record.
+            if (withinRecord)
+                TruncateToRecord(record);
             LogActivated(record.VolumeId, device);
         }
         catch (IOException e)
@@ -65,36 +90,123 @@ public sealed partial class ImageBacking(
         }
     }
 
-    /// <summary>Only mkfs's lost+found in it: the first mount, when the root's mode is still mkfs's.</summary>
+    private void MountFileSystem(VolumeRecord record, string device, string mount) =>
+        // nouuid: a restored or cloned xfs carries its source's UUID, and a copy cut from a frozen, mounted xfs has
+        // a log to replay, so xfs_admin cannot give it a new one; without nouuid xfs refuses to mount the twin.
+        // nosuid,nodev: a setuid binary or device node one pod writes must not work for the next pod given the volume.
+        mounter.Mount(device, mount, record.FsType, MountFlags.NoSuid | MountFlags.NoDev, record.FsType == "xfs" ? "nouuid" : null);
+
+    /// <summary>
+    /// Makes the image and its device as large as the record says: finishes an expansion cut short after its record was
+    /// written. False when the device is larger than the record (attached before devices were capped): a filesystem on
+    /// it may have grown past the record, so it is neither shrunk nor truncated.
+    /// </summary>
+    private bool FitToRecord(VolumeRecord record, string device)
+    {
+        long size = loops.Size(device);
+        if (size > record.CapacityBytes)
+        {
+            LogLargerThanRecord(record.VolumeId, device, size, record.CapacityBytes);
+            return false;
+        }
+        using (var file = new FileStream(layout.ImagePath(record.VolumeId), FileMode.Open, FileAccess.Write))
+        {
+            if (file.Length < record.CapacityBytes)
+                file.SetLength(record.CapacityBytes);
+        }
+        loops.Resize(device, record.CapacityBytes);
+        return true;
+    }
+
+    /// <summary>An image longer than its record (grown by an expansion whose record was never written) gives its space back.</summary>
+    private void TruncateToRecord(VolumeRecord record)
+    {
+        using var file = new FileStream(layout.ImagePath(record.VolumeId), FileMode.Open, FileAccess.Write);
+        if (file.Length > record.CapacityBytes)
+        {
+            LogTruncated(record.VolumeId, file.Length, record.CapacityBytes);
+            file.SetLength(record.CapacityBytes);
+        }
+    }
+
+    /// <summary>
+    /// The root is made writable for every uid while it is still as mkfs left it, at whatever activation first finds
+    /// it so: a kill between mount and chmod must not leave it 0755.
+    /// </summary>
+    private static void OpenUpFreshRoot(string mount)
+    {
+        if ((Libc.Lstat(mount).Mode & 0xFFF) != (int)FileSystemRoot && IsFreshFileSystem(mount))
+            File.SetUnixFileMode(mount, FileSystemRoot);
+    }
+
+    /// <summary>Only mkfs's lost+found in it.</summary>
     private static bool IsFreshFileSystem(string mount) =>
         Directory.EnumerateFileSystemEntries(mount).All(e => Path.GetFileName(e) == "lost+found");
+
+    /// <summary>A statx of a failed filesystem's root answers EIO: it is mounted, and broken.</summary>
+    private bool IsMounted(string mount)
+    {
+        try
+        {
+            return mounter.IsMountPoint(mount);
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.EIO)
+        {
+            return true;
+        }
+    }
 
     public void Deactivate(VolumeRecord record)
     {
         string mount = layout.MountPath(record.VolumeId);
-        if (record.AccessType == AccessType.Mount && mounter.IsMountPoint(mount))
+        if (record.AccessType == AccessType.Mount)
         {
             try
             {
-                mounter.Unmount(mount);
+                // umount2's answer says whether something was mounted: a stat of a shut-down filesystem's root cannot.
+                while (mounter.Unmount(mount))
+                {
+                }
             }
             catch (ErrnoException e) when (e.Errno == Errno.EBUSY)
             {
                 throw new VolumePreconditionException($"volume {record.VolumeId}'s filesystem is still in use: {e.Message}");
             }
         }
-        _devices.TryRemove(record.VolumeId, out var device);
-        device ??= loops.Find(layout.ImagePath(record.VolumeId));
-        if (device is not null)
-            loops.Detach(device);
+        foreach (var device in DevicesOf(record))
+        {
+            try
+            {
+                loops.Detach(device);
+            }
+            catch (ErrnoException e) when (e.Errno == Errno.EBUSY)
+            {
+                throw new VolumePreconditionException(
+                    $"volume {record.VolumeId}'s loop device {device} is still in use, by a process that holds it open or a mount in another mount namespace: {e.Message}");
+            }
+        }
+        // Forgotten only once detached: a refused delete keeps the device for the next try and for publishing.
+        _devices.TryRemove(record.VolumeId, out _);
         _failures.TryRemove(record.VolumeId, out _);
+    }
+
+    /// <summary>The device this driver uses and any other attached to the same image (left by an older version).</summary>
+    private IEnumerable<string> DevicesOf(VolumeRecord record)
+    {
+        var devices = new List<string>();
+        if (_devices.TryGetValue(record.VolumeId, out var known))
+            devices.Add(known);
+        string image = layout.ImagePath(record.VolumeId);
+        if (File.Exists(image))
+            devices.AddRange(loops.Scan()[FileIdentity.OfPath(image)]);
+        return devices.Distinct(StringComparer.Ordinal);
     }
 
     public SafeFdHandle OpenPublishSource(VolumeRecord record)
     {
         if (record.AccessType == AccessType.Block)
             return Libc.OpenAt(null, Device(record), Libc.O_PATH | Libc.O_NOFOLLOW);
-        if (!mounter.IsMountPoint(layout.MountPath(record.VolumeId)))
+        if (!IsMounted(layout.MountPath(record.VolumeId)))
             Activate(record);
         return layout.OpenMount(record.VolumeId);
     }
@@ -117,15 +229,33 @@ public sealed partial class ImageBacking(
         }
     }
 
+    public string? GrowthRefusal(VolumeRecord record) =>
+        record.AccessType == AccessType.Mount && record.Publications.Count > 0 && FileSystemTools.OnlineGrowthRefusal(record.FsType) is { } refusal
+            ? $"volume {record.VolumeId} is published; {refusal}; or unpublish it (stop its pods) and expand again: it is then grown offline"
+            : null;
+
     public bool Grow(VolumeRecord record, long newSize)
     {
+        string device = Device(record);
         using (var file = new FileStream(layout.ImagePath(record.VolumeId), FileMode.Open, FileAccess.Write))
         {
             if (file.Length < newSize)
                 file.SetLength(newSize);
         }
-        loops.Refresh(Device(record));
-        return record.AccessType == AccessType.Mount;
+        loops.Resize(device, newSize);
+        if (record.AccessType == AccessType.Block)
+            return false;
+        // NodeExpandVolume grows it mounted; where this process may not, it says why (new growths are refused up front).
+        if (FileSystemTools.OnlineGrowthRefusal(record.FsType) is null || record.Publications.Count > 0)
+            return true;
+        // No pod uses it: grown unmounted, which needs no capability, and NodeExpandVolume has nothing left to do.
+        string mount = layout.MountPath(record.VolumeId);
+        while (mounter.Unmount(mount))
+        {
+        }
+        tools.GrowOffline(device, record.FsType);
+        MountFileSystem(record, device, mount);
+        return false;
     }
 
     public void GrowFileSystem(VolumeRecord record)
@@ -157,12 +287,14 @@ public sealed partial class ImageBacking(
         string image = layout.ImagePath(record.VolumeId);
         if (!File.Exists(image))
             return $"the image file {image} is missing";
-        if (!_devices.TryGetValue(record.VolumeId, out var device) || loops.BackingFile(device) != image)
+        if (!_devices.TryGetValue(record.VolumeId, out var device) || loops.Backing(device) != FileIdentity.OfPath(image))
             return $"the image {image} is not attached to a loop device";
+        if (record.AccessType == AccessType.Block)
+            return null;
         string mount = layout.MountPath(record.VolumeId);
-        if (record.AccessType == AccessType.Mount && !mounts.IsMountPoint(mount))
-            return $"the image's filesystem is not mounted at {mount}";
-        return null;
+        return mounts.Find(mount) is { } mounted
+            ? FileSystemHealth.Problem(mounted, device)
+            : $"the image's filesystem is not mounted at {mount}";
     }
 
     public VolumeUsage Usage(VolumeRecord record)
@@ -175,14 +307,30 @@ public sealed partial class ImageBacking(
             fs.TotalInodes, fs.TotalInodes - fs.FreeInodes, fs.FreeInodes);
     }
 
-    private string Device(VolumeRecord record) =>
-        _devices.TryGetValue(record.VolumeId, out var device) ? device
-        : loops.Find(layout.ImagePath(record.VolumeId))
-          ?? throw new VolumePreconditionException($"volume {record.VolumeId}'s image is not attached to a loop device");
+    /// <summary>The device this driver attached the image to, checked against the image's identity; found again when unknown.</summary>
+    private string Device(VolumeRecord record)
+    {
+        var image = FileIdentity.OfPath(layout.ImagePath(record.VolumeId));
+        if (_devices.TryGetValue(record.VolumeId, out var known) && loops.Backing(known) == image)
+            return known;
+        string device = loops.Scan()[image].FirstOrDefault()
+            ?? throw new VolumePreconditionException($"volume {record.VolumeId}'s image is not attached to a loop device");
+        _devices[record.VolumeId] = device;
+        return device;
+    }
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Volume {VolumeId}'s image is attached to {Device} and mounted")]
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Volume {VolumeId}'s image is attached to {Device} and ready")]
     private partial void LogActivated(string volumeId, string device);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Error, Message = "Volume {VolumeId}'s image cannot be used: {Reason}")]
     private partial void LogActivationFailed(string volumeId, string reason);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Volume {VolumeId}'s image is attached to several loop devices ({Devices}); the first is used, delete detaches them all")]
+    private partial void LogSeveralDevices(string volumeId, string devices);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Volume {VolumeId}'s loop device {Device} has {DeviceBytes} bytes, more than the {CapacityBytes} recorded; left as it is")]
+    private partial void LogLargerThanRecord(string volumeId, string device, long deviceBytes, long capacityBytes);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "Volume {VolumeId}'s image had {FileBytes} bytes, more than the {CapacityBytes} recorded; truncated back")]
+    private partial void LogTruncated(string volumeId, long fileBytes, long capacityBytes);
 }
