@@ -124,7 +124,7 @@ public sealed class ImageCrashTests : IAsyncLifetime
         };
 
         using (SyscallFault.KillAt(_node.Driver.Pid, syscalls, when, path))
-            await _node.CrashDuringAsync(() => _node.DeleteOnceAsync(volume));
+            await _node.CrashDuringAsync(() => _node.DeleteAsync(volume));
         await _node.Driver.StartAsync();
         await _node.DeleteAsync(volume);
 
@@ -134,7 +134,7 @@ public sealed class ImageCrashTests : IAsyncLifetime
         Assert.Equal(StatusCode.NotFound, gone.StatusCode);
     }
 
-    /// <summary>The data disk fills up while mkfs writes the new filesystem (held at the image's ftruncate meanwhile).</summary>
+    /// <summary>The data disk fills up between the capacity check and mkfs (the driver held at the image's ftruncate meanwhile).</summary>
     [Fact]
     public async Task CreateVolume_DiskFillsUpUnderMkfs_ResourceExhaustedAndNothingLeftBehind()
     {
@@ -142,10 +142,10 @@ public sealed class ImageCrashTests : IAsyncLifetime
         string image = Path.Combine(_node.DataDir, ".staging", ExpectedVolumeId.For(name), "image");
         string filler = Path.Combine(_node.DataFs.MountPoint, "filler");
         Task<string> create;
-        using (SyscallFault.StopAt(_node.Driver.Pid, "ftruncate", 1, image))
+        using (var fault = SyscallFault.StopAt(_node.Driver.Pid, "ftruncate", 1, image))
         {
             create = _node.CreateAsync(name, 64 * MiB);
-            SyscallFault.WaitUntilStopped(_node.Driver.Pid);
+            fault.WaitUntilStopped();
             FillUp(filler);
             Native.Kill(_node.Driver.Pid, Sigcont);
             var error = await Assert.ThrowsAsync<RpcException>(() => create);

@@ -13,8 +13,13 @@ public sealed class SyscallFault : IDisposable
 {
     private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(20);
     private readonly Process _strace;
+    private readonly string _log;
 
-    private SyscallFault(Process strace) => _strace = strace;
+    private SyscallFault(Process strace, string log)
+    {
+        _strace = strace;
+        _log = log;
+    }
 
     public static SyscallFault KillAt(int pid, string syscalls, int when, params string[] paths) => Arm(pid, syscalls, "KILL", when, paths);
 
@@ -22,8 +27,9 @@ public sealed class SyscallFault : IDisposable
 
     private static SyscallFault Arm(int pid, string syscalls, string signal, int when, string[] paths)
     {
+        string log = Path.GetTempFileName();
         var start = new ProcessStartInfo("strace") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in (string[])["-f", "-qq", "-o", "/dev/null", "-p", pid.ToString(CultureInfo.InvariantCulture),
+        foreach (var arg in (string[])["-f", "-qq", "-o", log, "-p", pid.ToString(CultureInfo.InvariantCulture),
                      "-e", $"trace={syscalls}", "-e", $"inject={syscalls}:signal={signal}:when={when}"])
             start.ArgumentList.Add(arg);
         foreach (var path in paths)
@@ -31,7 +37,7 @@ public sealed class SyscallFault : IDisposable
             start.ArgumentList.Add("-P");
             start.ArgumentList.Add(path);
         }
-        var fault = new SyscallFault(Process.Start(start)!);
+        var fault = new SyscallFault(Process.Start(start)!, log);
         fault.WaitUntilAttached(pid);
         return fault;
     }
@@ -62,14 +68,14 @@ public sealed class SyscallFault : IDisposable
         }
     }
 
-    /// <summary>Waits until every thread of <paramref name="pid"/> is stopped (by a <see cref="StopAt"/> fault).</summary>
-    public static void WaitUntilStopped(int pid)
+    /// <summary>Waits until a <see cref="StopAt"/> fault has stopped the driver, as strace reports it.</summary>
+    public void WaitUntilStopped()
     {
         var deadline = Stopwatch.StartNew();
-        while (!File.ReadLines($"/proc/{pid}/status").Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("stop", StringComparison.Ordinal)))
+        while (!File.ReadAllText(_log).Contains("--- stopped by SIGSTOP ---", StringComparison.Ordinal))
         {
-            if (deadline.Elapsed > AttachTimeout)
-                throw new TimeoutException($"process {pid} never stopped");
+            if (_strace.HasExited || deadline.Elapsed > AttachTimeout)
+                throw new TimeoutException($"the driver never stopped at its fault: {File.ReadAllText(_log)}");
             Thread.Sleep(5);
         }
     }
@@ -80,5 +86,6 @@ public sealed class SyscallFault : IDisposable
             _strace.Kill();
         _strace.WaitForExit();
         _strace.Dispose();
+        File.Delete(_log);
     }
 }
