@@ -1,3 +1,4 @@
+using CsiHostPath.Interop;
 using CsiHostPath.Os;
 using CsiHostPath.Volumes.Backings;
 
