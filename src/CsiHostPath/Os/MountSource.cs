@@ -11,6 +11,11 @@ public readonly record struct MountSource(uint Major, uint Minor, ulong Inode, b
     /// <summary>What a mount of the opened <paramref name="source"/> shows at its root.</summary>
     public static MountSource Of(SafeFdHandle source, string path) => Of(Libc.FStatx(source, path));
 
+    /// <summary>A failed filesystem on the block device <paramref name="major"/>:<paramref name="minor"/>, whose root cannot be read (EIO); no real root has inode 0.</summary>
+    public static MountSource FailedOn(uint major, uint minor) => new(major, minor, 0, false);
+
+    public bool IsFailedFileSystem => Inode == 0 && !IsBlockDevice;
+
     internal static MountSource Of(in Libc.FileStatus status) =>
         status.IsBlockDevice
             ? new MountSource(status.RdevMajor, status.RdevMinor, 0, true)

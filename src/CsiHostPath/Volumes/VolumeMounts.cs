@@ -1,3 +1,4 @@
+using CsiHostPath.Interop;
 using CsiHostPath.Os;
 using CsiHostPath.Volumes.Backings;
 
@@ -13,8 +14,20 @@ public sealed class VolumeMounts(VolumeBackings backings, IMounter mounter)
     /// <summary>What a publication of <paramref name="record"/> shows; null while it has nothing to publish (an image not mounted).</summary>
     public MountSource? SourceOf(VolumeRecord record) => backings.For(record).PublishedSource(record);
 
-    public bool Shows(MountSource? source, string path) =>
-        source is { } own && mounter.MountedAt(path) is { } mounted && mounted.Source == own;
+    public bool Shows(MountSource? source, string path)
+    {
+        if (source is not { } own)
+            return false;
+        try
+        {
+            return mounter.MountedAt(path) is { } mounted && mounted.Source == own;
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.EIO && own.IsFailedFileSystem)
+        {
+            // The path answers as a failed filesystem does, and this volume's has failed: taken for this volume's.
+            return true;
+        }
+    }
 
     /// <summary>The first recorded publication whose target does not show the volume, or null when all do.</summary>
     public Publication? FirstLost(VolumeRecord record)

@@ -174,7 +174,7 @@ public sealed partial class VolumePublisher(
     private int UnmountOwn(MountSource? source, string targetPath)
     {
         int count = 0;
-        while (source is { } own && mounter.MountedAt(targetPath) is { } mounted && mounted.Source == own)
+        while (volumeMounts.Shows(source, targetPath))
         {
             mounter.Unmount(targetPath);
             count++;

@@ -1,3 +1,4 @@
+using CsiHostPath.Interop;
 using CsiHostPath.Os;
 using CsiHostPath.Volumes.Backings;
 
@@ -55,7 +56,16 @@ public sealed partial class VolumeRecovery(
         var current = record;
         foreach (var publication in record.Publications)
         {
-            var mounted = mounter.MountedAt(publication.TargetPath);
+            MountedRoot? mounted;
+            try
+            {
+                mounted = mounter.MountedAt(publication.TargetPath);
+            }
+            catch (ErrnoException e) when (e.Errno == Errno.EIO)
+            {
+                // Mounted, and the filesystem under it has failed: kept, and the volume is reported abnormal.
+                continue;
+            }
             // While the volume's own storage cannot be reached (an image that failed to mount) a mount at the target
             // may still be its: kept, so that DeleteVolume cannot remove what a pod may be using.
             bool stale = mounted is null || (source is { } own && mounted.Value.Source != own);

@@ -223,6 +223,12 @@ public sealed partial class ImageBacking(
             // Before the image is mounted the directory is only the empty mount point, which no publication shows.
             return status.IsMountRoot ? MountSource.Of(status) : null;
         }
+        catch (ErrnoException e) when (e.Errno == Errno.EIO && _devices.TryGetValue(record.VolumeId, out var device))
+        {
+            // Mounted, and failed: its root cannot be read, its device still names it.
+            var node = Libc.Lstat(device);
+            return MountSource.FailedOn(node.RdevMajor, node.RdevMinor);
+        }
         catch (IOException)
         {
             return null;
