@@ -6,7 +6,6 @@ internal static partial class Libc
 {
     internal const int O_RDONLY = 0x0;
     internal const int O_RDWR = 0x2;
-    internal const int O_EXCL = 0x80;
     internal const int O_NONBLOCK = 0x800;
     internal const int O_DIRECTORY = 0x10000;
     internal const int O_NOFOLLOW = 0x20000;
