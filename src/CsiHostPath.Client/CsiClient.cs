@@ -8,14 +8,18 @@ namespace CsiHostPath.Client;
 public sealed class CsiClient : IDisposable
 {
     private readonly GrpcChannel _channel;
+    private int _connects;
 
-    public CsiClient(string socketPath)
+    /// <param name="socketPath">The driver's socket.</param>
+    /// <param name="wrapHandler">Lets a test put its own handler in front of the socket's, to hold or watch a request.</param>
+    public CsiClient(string socketPath, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
         SocketPath = socketPath;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) =>
             {
+                Interlocked.Increment(ref _connects);
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
@@ -29,7 +33,7 @@ public sealed class CsiClient : IDisposable
                 }
             },
         };
-        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
+        _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = wrapHandler?.Invoke(handler) ?? handler });
         Identity = new Identity.IdentityClient(_channel);
         Controller = new Controller.ControllerClient(_channel);
         Node = new Node.NodeClient(_channel);
@@ -37,6 +41,9 @@ public sealed class CsiClient : IDisposable
     }
 
     public string SocketPath { get; }
+
+    /// <summary>How many connections this client has opened to the socket: one, unless the driver closed one.</summary>
+    public int Connects => Volatile.Read(ref _connects);
 
     public Identity.IdentityClient Identity { get; }
 

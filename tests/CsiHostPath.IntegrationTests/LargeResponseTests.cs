@@ -5,7 +5,7 @@ namespace CsiHostPath.IntegrationTests;
 
 /// <summary>
 /// A response larger than HTTP/2's default windows (65,535 bytes) must wait for the client's WINDOW_UPDATEs and still
-/// arrive whole: the driver's own HTTP/2 server against .NET's gRPC client, over the real socket.
+/// arrive whole: Kestrel against .NET's gRPC client, over the real socket.
 /// </summary>
 public sealed class LargeResponseTests : DriverTest
 {

@@ -206,8 +206,16 @@ public sealed class DriverProcess : IAsyncDisposable
     {
         if (_process is null || _process.HasExited)
             return _process?.ExitCode ?? 0;
-        _ = Interop.Kill(_process.Id, 15);
-        await _process.WaitForExitAsync();
+        Terminate();
+        return await WaitForExitAsync(CancellationToken.None);
+    }
+
+    /// <summary>SIGTERM without waiting, for a test that acts while the driver shuts down.</summary>
+    public void Terminate() => _ = Interop.Kill(Pid, 15);
+
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await _process!.WaitForExitAsync(cancellationToken);
         return _process.ExitCode;
     }
 

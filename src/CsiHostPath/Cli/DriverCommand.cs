@@ -98,9 +98,16 @@ public static class DriverCommand
             DefaultValueFactory = _ => 1,
         };
 
+        // Not for users: the sidecars exit when their connection drops. A test sets it to show that a finite one would.
+        var idleTimeout = new Option<int>("--connection-idle-timeout-ms")
+        {
+            Description = "Close a client connection idle this long (0: never).",
+            Hidden = true,
+        };
+
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers,
+            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers, idleTimeout,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -119,6 +126,7 @@ public static class DriverCommand
             EphemeralVolumes = result.GetValue(ephemeral),
             MaxEphemeralVolumeSizeBytes = result.GetValue(maxEphemeralSize),
             EphemeralSweepInterval = result.GetValue(sweepInterval),
+            ConnectionIdleTimeout = result.GetValue(idleTimeout) is > 0 and var ms ? TimeSpan.FromMilliseconds(ms) : Timeout.InfiniteTimeSpan,
         }, cancellationToken));
         return root;
     }

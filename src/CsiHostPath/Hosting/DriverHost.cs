@@ -5,14 +5,26 @@ using CsiHostPath.Snapshots;
 using CsiHostPath.Volumes;
 using CsiHostPath.Volumes.Backings;
 using System.Net.Sockets;
-using CsiHostPath.Transport;
-using CsiHostPath.Transport.Grpc;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace CsiHostPath.Hosting;
 
-/// <summary>Wires the layers together and serves CSI on the unix socket until SIGTERM.</summary>
+/// <summary>Wires the layers together and serves CSI with Kestrel on the unix socket until SIGTERM.</summary>
 internal static partial class DriverHost
 {
+    /// <summary>CSI messages are small; a cap keeps a hostile client from making the driver buffer megabytes.</summary>
+    public const int MaxReceiveMessageSize = 1 << 20;
+
+    // kubelet waits 30 s for the whole pod, but the command line gives the action 2 s after SIGTERM before it
+    // returns: calls in flight (a mkfs, a large delete) get most of that.
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(1.5);
+
+    // Not Timeout.InfiniteTimeSpan: Kestrel stores that as TimeSpan.MaxValue, and its HTTP/2 connections add it to
+    // the current timestamp, which overflows and closes every idle connection at the next heartbeat (ServingTests'
+    // idle test caught it). A century is never for a node plugin, and far from the overflow.
+    private static readonly TimeSpan Never = TimeSpan.FromDays(36_500);
+
     public static async Task<int> RunAsync(DriverOptions options, CancellationToken cancellationToken)
     {
         var errors = DriverOptionsValidator.Validate(options);
@@ -23,12 +35,9 @@ internal static partial class DriverHost
             return DriverExitCodes.Usage;
         }
 
-        var services = new ServiceCollection();
-        services.AddLogging(logging => DriverLogging.Configure(logging, options));
-        AddDriver(services, options);
         // Disposing flushes the console logger, whose lines are written on its own thread.
-        await using var provider = services.BuildServiceProvider();
-
+        await using var app = Build(options);
+        var provider = app.Services;
         var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("CsiHostPath");
         if (!ProcessCapabilities.Has(ProcessCapabilities.SysAdmin))
         {
@@ -60,7 +69,6 @@ internal static partial class DriverHost
             return DriverExitCodes.StartFailed;
         using var heldForLife = dataDirLock;
 
-        var server = provider.GetRequiredService<GrpcServer>();
         try
         {
             UnixSocketEndpoint.Prepare(options.Endpoint);
@@ -72,7 +80,7 @@ internal static partial class DriverHost
         }
         try
         {
-            server.Start(options.Endpoint);
+            await app.StartAsync(cancellationToken);
             UnixSocketEndpoint.Restrict(options.Endpoint);
             // Calls that arrive meanwhile wait at the gate (RequestGate).
             provider.GetRequiredService<VolumeRecovery>().Run();
@@ -81,7 +89,7 @@ internal static partial class DriverHost
         catch (Exception e) when (e is IOException or SocketException)
         {
             LogStartFailed(logger, e.Message);
-            await server.StopAsync(TimeSpan.Zero);
+            await app.StopAsync(CancellationToken.None);
             return DriverExitCodes.StartFailed;
         }
         provider.GetRequiredService<RequestGate>().Open();
@@ -89,24 +97,50 @@ internal static partial class DriverHost
         var measuring = provider.GetRequiredService<DirectoryUsageCache>().RunAsync(cancellationToken);
         var sweeping = provider.GetRequiredService<EphemeralVolumeSweeper>().RunAsync(cancellationToken);
 
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM or SIGINT: the command line cancels the token.
-        }
-        await server.StopAsync(ShutdownGrace);
+        // SIGTERM or SIGINT cancels the token; Kestrel then refuses new calls and lets those in flight finish
+        // within the host's shutdown timeout.
+        await app.WaitForShutdownAsync(cancellationToken);
         await measuring;
         await sweeping;
         return 0;
     }
 
-    // kubelet waits 30 s for the whole pod; calls in flight (a mkfs, a large delete) get most of the command line's budget.
-    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(1.5);
+    private static WebApplication Build(DriverOptions options)
+    {
+        // The empty builder reads no configuration files, environment or command line, and brings only what is
+        // added below (docs/performance.md compares it with the slim builder).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        DriverLogging.Configure(builder.Logging, options);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownGrace);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // The sidecars dial once and exit when that connection drops (csi-lib-utils' ExitOnConnectionLoss), and a
+            // quiet node may send nothing for hours: Kestrel's 130 s keep-alive would restart them all the time.
+            kestrel.Limits.KeepAliveTimeout = options.ConnectionIdleTimeout == Timeout.InfiniteTimeSpan ? Never : options.ConnectionIdleTimeout;
+            kestrel.ListenUnixSocket(options.Endpoint, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+        builder.Services.AddRoutingCore();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            grpc.MaxReceiveMessageSize = MaxReceiveMessageSize;
+            grpc.EnableDetailedErrors = false;
+        });
+        AddDriver(builder.Services, options);
 
-    public static void AddDriver(IServiceCollection services, DriverOptions options)
+        var app = builder.Build();
+        app.Use(app.Services.GetRequiredService<RequestGate>().InvokeAsync);
+        app.MapGrpcService<IdentityService>();
+        app.MapGrpcService<ControllerService>();
+        app.MapGrpcService<NodeService>();
+        app.MapGrpcService<GroupControllerService>();
+        return app;
+    }
+
+    private static void AddDriver(IServiceCollection services, DriverOptions options)
     {
         services.AddSingleton(options);
         services.AddSingleton<IMounter, LinuxMounter>();
@@ -146,18 +180,7 @@ internal static partial class DriverHost
         services.AddSingleton<ControllerService>();
         services.AddSingleton<NodeService>();
         services.AddSingleton<ErrorMappingInterceptor>();
-        services.AddSingleton(provider =>
-        {
-            var methods = new GrpcMethodTable(provider.GetRequiredService<ErrorMappingInterceptor>());
-            Csi.V1.Identity.BindService(methods, provider.GetRequiredService<IdentityService>());
-            Csi.V1.Controller.BindService(methods, provider.GetRequiredService<ControllerService>());
-            Csi.V1.Node.BindService(methods, provider.GetRequiredService<NodeService>());
-            Csi.V1.GroupController.BindService(methods, provider.GetRequiredService<GroupControllerService>());
-            return methods;
-        });
         services.AddSingleton<RequestGate>();
-        services.AddSingleton<GrpcRequestHandler>();
-        services.AddSingleton<GrpcServer>();
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information,

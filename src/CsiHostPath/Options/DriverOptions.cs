@@ -43,6 +43,9 @@ public sealed class DriverOptions
     /// <summary>How often ephemeral volumes whose pod is gone are removed.</summary>
     public TimeSpan EphemeralSweepInterval { get; set; } = DriverOptionsDefaults.EphemeralSweepInterval;
 
+    /// <summary>How long a client connection with no call in flight stays open: never, except in tests that prove it.</summary>
+    public TimeSpan ConnectionIdleTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>The topology segment key whose value is this node's id; external-provisioner copies it into PV node affinity.</summary>
     public string TopologyKey => $"topology.{DriverName}/node";
 }

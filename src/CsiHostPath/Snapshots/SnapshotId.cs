@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using CsiHostPath.Volumes;
 
@@ -21,5 +22,5 @@ public static class SnapshotId
     public static bool IsWellFormed(string id) => VolumeId.IsWellFormed(id);
 
     private static string Derive(string kind, string name) =>
-        Convert.ToHexStringLower(Sha256.HashData(Encoding.UTF8.GetBytes(kind + "\0" + name)))[..VolumeId.Length];
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(kind + "\0" + name)))[..VolumeId.Length];
 }

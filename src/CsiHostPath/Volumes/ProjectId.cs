@@ -8,7 +8,7 @@ public static class ProjectId
 
     public static uint For(string volumeId, Func<uint, bool> taken)
     {
-        uint hash = BitConverter.ToUInt32(Sha256.HashData(System.Text.Encoding.UTF8.GetBytes(volumeId)));
+        uint hash = BitConverter.ToUInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(volumeId)));
         uint candidate = FirstDriverId + (hash % (uint.MaxValue - FirstDriverId));
         while (taken(candidate))
             candidate = candidate == uint.MaxValue - 1 ? FirstDriverId : candidate + 1;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 
 namespace CsiHostPath.Volumes;
@@ -31,5 +32,5 @@ public static class VolumeId
         (id.Length == Length || (id.Length == Length + 1 + NodeTagLength && id[Length] == NodeTagSeparator))
         && id.Where((c, i) => i != Length).All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
-    private static string Hex(string text) => Convert.ToHexStringLower(Sha256.HashData(Encoding.UTF8.GetBytes(text)));
+    private static string Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

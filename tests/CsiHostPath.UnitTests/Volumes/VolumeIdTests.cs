@@ -2,8 +2,40 @@ using CsiHostPath.Volumes;
 
 namespace CsiHostPath.UnitTests.Volumes;
 
+/// <summary>
+/// Ids are the data dir's directory names and what Kubernetes stores as each PV's volumeHandle: a change of hash
+/// would orphan every existing volume and make a retried CreateVolume create a second one.
+/// </summary>
 public sealed class VolumeIdTests
 {
+    // Taken from CreateVolume answers of the driver at bfb8b77, the last build with the hand-written SHA-256.
+    [Theory]
+    [InlineData("pvc-1", "f2868e1aa7cab669517cd9f5ab1b7957")]
+    [InlineData("a", "ca978112ca1bbdcafac231b39a23dc4d")]
+    [InlineData("pvc-0b9c5e04-3b1f-4d2c-9d1e-6f0b1c2d3e4f", "4150422092a4306749d05fcab5554586")]
+    [InlineData("volumé-ü-日本", "79d203ef7c418fecbdd6caac6d571f10")]
+    [InlineData("pvc-upgrade-directory", "4e29010feb00085b6116702708c5feb5")]
+    [InlineData("pvc-upgrade-image", "872e7eb03ba6ea34aabe4c587779e7d8")]
+    [InlineData("pvc-upgrade-block", "7b8b15b62778623990bf2a60b6573f67")]
+    public void FromName_NamesTheEarlierDriverAnswered_GivesTheSameIds(string name, string id) =>
+        Assert.Equal(id, VolumeId.FromName(name));
+
+    [Fact]
+    public void FromName_128CharacterName_GivesTheSameIdAsTheEarlierDriver() =>
+        Assert.Equal("dd2411b970d6f3272b9824bdc649c6d7", VolumeId.FromName(new string('n', 128)));
+
+    // Tagged ids (issued since b752724) hash the node id the same way; computed with Python's hashlib.
+    [Fact]
+    public void FromName_WithNode_GivesTheSameTaggedId() =>
+        Assert.Equal("f2868e1aa7cab669517cd9f5ab1b7957-696ae930", VolumeId.FromName("pvc-1", "kind-worker"));
+
+    // Quota project ids hash the volume id too (computed with an independent SHA-256, Python's hashlib).
+    [Theory]
+    [InlineData("f2868e1aa7cab669517cd9f5ab1b7957", 2098109468u)]
+    [InlineData("4e29010feb00085b6116702708c5feb5", 462266529u)]
+    public void ProjectIdFor_KnownVolumeIds_GivesTheSameProjectIds(string volumeId, uint projectId) =>
+        Assert.Equal(projectId, ProjectId.For(volumeId, _ => false));
+
     [Fact]
     public void FromName_WithNode_NamesItsNodeAndKeepsTheNameHash()
     {

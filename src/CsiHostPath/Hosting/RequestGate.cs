@@ -1,4 +1,4 @@
-namespace CsiHostPath.Transport;
+namespace CsiHostPath.Hosting;
 
 /// <summary>
 /// Holds calls until the driver can answer them. The socket opens before the volume records are loaded, so that
@@ -9,7 +9,12 @@ public sealed class RequestGate
 {
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task Opened => _open.Task;
-
     public void Open() => _open.TrySetResult();
+
+    /// <summary>The first step of every request: waits for <see cref="Open"/>, then hands on.</summary>
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        await _open.Task;
+        await next(context);
+    }
 }
