@@ -59,5 +59,20 @@ public sealed class CsiClient : IDisposable
         : endpoint.StartsWith("unix:", StringComparison.Ordinal) ? endpoint["unix:".Length..]
         : endpoint;
 
+    /// <summary>Whether a connection to <paramref name="socketPath"/> is accepted now: the moment a driver has started listening, or stopped.</summary>
+    public static bool CanConnect(string socketPath)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose() => _channel.Dispose();
 }

@@ -33,7 +33,7 @@ public sealed class ServingTests : IDisposable
             dead.Bind(new UnixDomainSocketEndPoint(SocketPath));
             dead.Listen();
         }
-        Assert.False(IsConnectable(SocketPath));
+        Assert.False(CsiClient.CanConnect(SocketPath));
 
         await using var driver = await DriverProcess.StartAsync(_root);
 
@@ -120,15 +120,11 @@ public sealed class ServingTests : IDisposable
     public async Task Sigterm_CallInFlight_IsAnsweredThenTheSocketIsRemoved()
     {
         await using var driver = await DriverProcess.StartAsync(_root);
-        HeldBodyHandler held = null!;
-        using var client = new CsiClient(driver.SocketPath, inner => held = new HeldBodyHandler(inner));
-        var call = client.Controller.CreateVolumeAsync(Requests.Create("pvc-in-flight")).ResponseAsync;
-        await held.BodyStarted.Task.WaitAsync(Deadline);
-        // HTTP/2 frames of one connection are read in order: once this is answered, the held call's stream is open.
-        await client.Identity.GetPluginInfoAsync(new GetPluginInfoRequest());
+        var (client, held, call) = await StartHeldCreateVolumeAsync(driver, "pvc-in-flight");
+        using var _ = client;
 
         driver.Terminate();
-        await PollAsync(() => !IsConnectable(driver.SocketPath), () => "the driver still accepts connections after SIGTERM");
+        await PollAsync(() => !CsiClient.CanConnect(driver.SocketPath), () => "the driver still accepts connections after SIGTERM");
         held.Release.SetResult();
         var response = await call.WaitAsync(Deadline);
 
@@ -142,11 +138,8 @@ public sealed class ServingTests : IDisposable
     public async Task Sigterm_CallThatNeverEnds_IsCutAfterTheGraceAndTheDriverExits()
     {
         await using var driver = await DriverProcess.StartAsync(_root);
-        HeldBodyHandler held = null!;
-        using var client = new CsiClient(driver.SocketPath, inner => held = new HeldBodyHandler(inner));
-        var call = client.Controller.CreateVolumeAsync(Requests.Create("pvc-never-ends")).ResponseAsync;
-        await held.BodyStarted.Task.WaitAsync(Deadline);
-        await client.Identity.GetPluginInfoAsync(new GetPluginInfoRequest());
+        var (client, held, call) = await StartHeldCreateVolumeAsync(driver, "pvc-never-ends");
+        using var _ = client;
         var stopwatch = Stopwatch.StartNew();
 
         driver.Terminate();
@@ -208,7 +201,7 @@ public sealed class ServingTests : IDisposable
         try
         {
             var stopwatch = Stopwatch.StartNew();
-            while (!IsConnectable(SocketPath))
+            while (!CsiClient.CanConnect(SocketPath))
             {
                 if (stopwatch.Elapsed > Deadline || process.HasExited)
                     Assert.Fail("the driver never listened: " + await error);
@@ -251,18 +244,16 @@ public sealed class ServingTests : IDisposable
         }
     }
 
-    private static bool IsConnectable(string socketPath)
+    /// <summary>A CreateVolume whose request the driver has begun to read and whose body's second half waits for <c>Release</c>.</summary>
+    private static async Task<(CsiClient Client, HeldBodyHandler Held, Task<CreateVolumeResponse> Call)> StartHeldCreateVolumeAsync(DriverProcess driver, string name)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
+        HeldBodyHandler held = null!;
+        var client = new CsiClient(driver.SocketPath, inner => held = new HeldBodyHandler(inner));
+        var call = client.Controller.CreateVolumeAsync(Requests.Create(name)).ResponseAsync;
+        await held.BodyStarted.Task.WaitAsync(Deadline);
+        // HTTP/2 frames of one connection are read in order: once this is answered, the held call's stream is open.
+        await client.Identity.GetPluginInfoAsync(new GetPluginInfoRequest());
+        return (client, held, call);
     }
 
     private static async Task PollAsync(Func<bool> condition, Func<string> failure)

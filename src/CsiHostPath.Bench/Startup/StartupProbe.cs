@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Csi.V1;
 using CsiHostPath.Bench.Output;
 using CsiHostPath.Client;
@@ -45,7 +44,7 @@ public static class StartupProbe
         process.BeginErrorReadLine();
         try
         {
-            while (!CanConnect(socketPath))
+            while (!CsiClient.CanConnect(socketPath))
             {
                 if (process.HasExited)
                     throw new InvalidOperationException($"{driver} exited with {process.ExitCode} before listening on {socketPath}");
@@ -63,20 +62,6 @@ public static class StartupProbe
             // SIGKILL, not a graceful stop: the next start must then also clear the stale socket, as after a node crash.
             process.Kill();
             await process.WaitForExitAsync();
-        }
-    }
-
-    private static bool CanConnect(string socketPath)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }
