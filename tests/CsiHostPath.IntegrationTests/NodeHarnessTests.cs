@@ -25,6 +25,7 @@ public sealed class NodeHarnessTests : IAsyncLifetime
     {
         string volumeId = (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-harness"))).Volume.VolumeId;
         string target = Path.Combine(_driver.PodsDir, "uid-1", "volumes", "kubernetes.io~csi", "pvc-harness", "mount");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volumeId, target));
         // Made in the driver's namespace, seen in the test's: the pods dir propagates both ways.
         Assert.True(Mounts.IsMountPoint(target));
@@ -59,6 +60,7 @@ public sealed class NodeHarnessTests : IAsyncLifetime
         var request = Requests.Create("pvc-harness-image", 16 << 20, new Dictionary<string, string> { ["backing"] = "image" });
         string volumeId = (await _driver.Client.Controller.CreateVolumeAsync(request)).Volume.VolumeId;
         string target = Path.Combine(_driver.PodsDir, "uid-2", "mount");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volumeId, target));
         string device = Assert.Single(_driver.Node.LoopDevices());
         string containerImage = Path.Combine(_driver.Node.ContainerDataDir, "volumes", volumeId, "image");

@@ -32,6 +32,8 @@ public sealed class DriverProcess : IAsyncDisposable
         SocketPath = root.Combine("csi.sock");
         DataDir = node?.DataDir ?? root.Combine("data");
         PodsDir = node?.PodsDir ?? root.Combine("targets");
+        // A node always has kubelet's pods dir; the driver refuses a target whose parent is missing.
+        Directory.CreateDirectory(PodsDir);
         string driverDataDir = node?.ContainerDataDir ?? DataDir;
         _arguments = ["--endpoint", "unix://" + SocketPath, "--data-dir", driverDataDir, "--node-id", NodeId, "--log-level", "Debug", .. extraArgs];
         _environment = new Dictionary<string, string>();
@@ -46,6 +48,7 @@ public sealed class DriverProcess : IAsyncDisposable
         SocketPath = socketPath;
         DataDir = dataDir;
         PodsDir = root.Combine("targets");
+        Directory.CreateDirectory(PodsDir);
         _arguments = arguments;
         _environment = environment;
         _launcher = launcher;

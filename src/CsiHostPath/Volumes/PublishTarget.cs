@@ -9,6 +9,14 @@ public static class PublishTarget
         var info = new FileInfo(targetPath);
         if (info.LinkTarget is not null)
             throw new InvalidVolumeArgumentException("target_path", $"{targetPath} is a symlink");
+        // kubelet makes the parent before it publishes (csi_mounter.go SetUpAt and csi_block.go publishVolumeForBlock
+        // both MkdirAll it). Missing here, it is missing from the driver's view: kubelet's pods or plugins dir is not
+        // mounted into the driver's container, and a parent made here would hold a mount the host never sees.
+        string parent = Path.GetDirectoryName(targetPath)!;
+        if (!Directory.Exists(parent))
+            throw new VolumePreconditionException(
+                $"the parent of target_path, {parent}, does not exist: kubelet creates it before publishing, so the driver cannot see " +
+                "kubelet's directory there (are <kubelet dir>/pods and <kubelet dir>/plugins mounted into the driver's container?)");
         bool isDirectory = Directory.Exists(targetPath);
         if (accessType == AccessType.Mount)
         {
@@ -28,7 +36,6 @@ public static class PublishTarget
         {
             return false;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(targetPath)!);
         using (File.Create(targetPath))
         {
         }

@@ -38,6 +38,22 @@ public sealed class OwnDriverTests(CsiEndpoint endpoint) : IClassFixture<CsiEndp
     }
 
     [OwnDriverFact]
+    public async Task NodePublishVolume_TargetParentMissing_FailedPreconditionNamingIt_AndNothingMade()
+    {
+        // kubelet MkdirAlls the parent before every publish (csi_mounter.go SetUpAt; csi_block.go publishVolumeForBlock):
+        // a parent the driver cannot see means kubelet's dir is not mounted into its container, as with a raw block
+        // volume under <kubelet dir>/plugins before the DaemonSet mounted that dir.
+        var volume = await endpoint.CreateVolumeAsync("no-parent");
+        string parent = Path.Combine(endpoint.TargetRoot, "plugins-not-mounted-" + Guid.NewGuid().ToString("N")[..8]);
+        string target = Path.Combine(parent, "pod-uid");
+
+        await CsiAssert.FailsWith(StatusCode.FailedPrecondition,
+            () => Driver.Client.Node.NodePublishVolumeAsync(endpoint.Requests.Publish(volume.VolumeId, target)), parent);
+
+        Assert.False(Directory.Exists(parent), "a parent made by the driver would hold a mount the host never sees");
+    }
+
+    [OwnDriverFact]
     public async Task DeleteVolume_Existing_DirectoryGoneFromDataDir()
     {
         var volume = await endpoint.CreateVolumeAsync("rm-on-disk");
