@@ -128,7 +128,6 @@ public sealed class NodePathTests : IAsyncLifetime
         await Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
 
         Assert.False(Mounts.IsMountPoint(target));
-        Assert.Equal([target], RecordedTargets(record));
         File.Delete(Path.Combine(_driver.DataDir, "volumes", volume.VolumeId, "data", "filler"));
         await Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
         Assert.Empty(RecordedTargets(record));
