@@ -56,7 +56,7 @@ public sealed class DaemonSetDriverTests : IAsyncLifetime
         var probe = await kubelet.Identity.ProbeAsync(new ProbeRequest());
 
         Assert.Equal(_install.CsiDriver.Metadata.Name, info.Name);
-        Assert.NotEqual(false, probe.Ready);
+        Assert.True(probe.Ready);
     }
 
     [Fact]

@@ -7,12 +7,19 @@ namespace CsiHostPath.ReliabilityTests;
 
 /// <summary>
 /// Every CSI request type with random and boundary field values (CHP_FUZZ_CASES calls, seed CHP_FUZZ_SEED): the
-/// driver stays up, answers every call with a CSI status code and never UNKNOWN or a hang, creates and removes
+/// driver stays up, answers every call with a CSI status code and never INTERNAL, UNKNOWN or a hang, creates and removes
 /// nothing outside its roots, and never writes a value from a secrets field to its log.
 /// </summary>
 public sealed class FuzzTests(FuzzTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<FuzzTests.Fixture>
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The calls for which INTERNAL is the right answer to some fuzzed request, and why. INTERNAL is for the driver's
+    /// own bugs: bad input gets the spec's code for it, so today no call is listed and every INTERNAL fails the test,
+    /// as do UNKNOWN, a hung call (DEADLINE_EXCEEDED) and UNAVAILABLE.
+    /// </summary>
+    private static readonly Dictionary<string, string> InternalIsRight = [];
 
     [Fact]
     public async Task EveryRequestType_RandomAndBoundaryFields_SpecStatusAndNothingOutsideTheRoots()
@@ -38,7 +45,8 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture, ITestOutputHelper outpu
             catch (RpcException e)
             {
                 code = e.StatusCode;
-                if (code is StatusCode.Unknown or StatusCode.DeadlineExceeded or StatusCode.Unavailable)
+                if (code is StatusCode.Unknown or StatusCode.DeadlineExceeded or StatusCode.Unavailable
+                    || (code is StatusCode.Internal && !InternalIsRight.ContainsKey(name)))
                     failures.Add($"case {i} {name}: {e.Status}");
             }
             codes[$"{name}:{code}"] = codes.GetValueOrDefault($"{name}:{code}") + 1;
@@ -165,7 +173,7 @@ public sealed class FuzzTests(FuzzTests.Fixture fixture, ITestOutputHelper outpu
     {
         public List<string> RealVolumeIds { get; } = [];
 
-        public string Sandbox => Root.Combine("targets");
+        public string Sandbox => Driver.PodsDir;
 
         public override async Task InitializeAsync()
         {

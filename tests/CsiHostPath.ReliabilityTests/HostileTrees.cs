@@ -12,7 +12,7 @@ internal static class HostileTrees
     public static readonly string[] All =
         ["symlinks", "hardlinks", "fifos", "sockets", "devices", "deep", "many-files", "odd-names", "modes"];
 
-    public static int Build(string tree, string target, string canary, string neighbour) => tree switch
+    public static int Build(string tree, string target, string canary, string neighbour, int files = 0) => tree switch
     {
         "symlinks" => Symlinks(target, canary, neighbour),
         "hardlinks" => HardLinks(target),
@@ -20,7 +20,7 @@ internal static class HostileTrees
         "sockets" => Sockets(target),
         "devices" => Devices(target),
         "deep" => Deep(target, Scale.HostileDepth, canary),
-        "many-files" => ManyFiles(target, Scale.HostileFiles),
+        "many-files" => ManyFiles(target, files > 0 ? files : Scale.HostileFiles),
         "odd-names" => OddNames(target),
         "modes" => Modes(target),
         _ => throw new ArgumentOutOfRangeException(nameof(tree), tree, null),
@@ -28,11 +28,16 @@ internal static class HostileTrees
 
     private static int Symlinks(string target, string canary, string neighbour)
     {
+        // Relative links stay beneath the data dir, so RESOLVE_BENEATH alone would follow them: only refusing every
+        // symlink keeps the removal out of the neighbour volume and the data dir's own files.
+        string neighbourId = Path.GetFileName(Path.GetDirectoryName(neighbour))!;
         var links = new (string Name, string To)[]
         {
             ("root", "/"), ("etc", "/etc"), ("canary", canary), ("canary-secret", Path.Combine(canary, "secret")),
             ("neighbour", neighbour), ("up", "../../../../../../.."), ("self", "self"), ("dangling", "/nonexistent/x"),
             ("sub/back", ".."), ("sub/canary-again", canary), ("sub/deeper/etc-passwd", "/etc/passwd"),
+            ("neighbour-relative", $"../../{neighbourId}/data"), ("sub/neighbour-relative", $"../../../{neighbourId}/data/photos"),
+            ("data-dir-relative", "../../.."), ("sub/deeper/volumes-relative", "../../../.."),
         };
         Directory.CreateDirectory(Path.Combine(target, "sub", "deeper"));
         foreach (var (name, to) in links)

@@ -77,7 +77,7 @@ public sealed class LoadTests(LoadTests.Fixture fixture, ITestOutputHelper outpu
         var random = new Random(c);
         long operations = 0;
         string hot = ExpectedVolumeId.For(HotName(c % HotVolumes));
-        string target = fixture.Root.Combine("targets", $"own-{c}");
+        string target = fixture.Target($"own-{c}");
         while (!stop.IsCancellationRequested)
         {
             int own = c + clients * random.Next(Math.Max(1, (volumes - c + clients - 1) / clients));
@@ -148,7 +148,7 @@ public sealed class LoadTests(LoadTests.Fixture fixture, ITestOutputHelper outpu
     private void AssertOnlyAborted(string during) =>
         Assert.True(_errors.IsEmpty, $"{_errors.Count} errors other than ABORTED during {during}, e.g.:\n{string.Join('\n', _errors.Take(10))}");
 
-    private string HotTarget(int client) => fixture.Root.Combine("targets", $"hot-{client}");
+    private string HotTarget(int client) => fixture.Target($"hot-{client}");
 
     private static string VolumeName(int i) => $"load-{i}";
 

@@ -5,11 +5,13 @@ namespace CsiHostPath.ReliabilityTests;
 /// <summary>
 /// A tenant thread working by descriptor inside a volume, as a pod's process with its cwd there would: it keeps
 /// replacing "victim" by a symlink to the canary and back, and moves "victim/sub" up and down a level, so that
-/// a remover that resolved a path a moment ago finds something else there now.
+/// a remover that resolved a path a moment ago finds something else there now. It swaps until it sees the delete
+/// begin (its directory moved into the data dir's .trash), then a burst more while the driver removes it: the race
+/// lands on the removal itself, not on whatever the driver did before it. <see cref="Landed"/> counts those swaps.
 /// </summary>
 internal sealed class SymlinkSwapper : IDisposable
 {
-    /// <summary>A burst, not forever: each try of the race must end with the volume gone, so the burst ends by itself.</summary>
+    /// <summary>Swaps once the delete has begun; the burst also ends when the directory is gone.</summary>
     public const long Burst = 50;
 
     private readonly int _dir;
@@ -18,6 +20,7 @@ internal sealed class SymlinkSwapper : IDisposable
     private readonly long _maxSwaps;
     private volatile bool _stop;
     private long _swaps;
+    private long _landed;
 
     public SymlinkSwapper(string volumeData, string canary, long maxSwaps = Burst)
     {
@@ -40,6 +43,9 @@ internal sealed class SymlinkSwapper : IDisposable
         }
     }
 
+    /// <summary>Swaps made while the driver was removing the directory: after it moved it into .trash, before it was gone.</summary>
+    public long Landed => Interlocked.Read(ref _landed);
+
     /// <summary>Stops the thread; returns how many swaps it made.</summary>
     public long Stop()
     {
@@ -61,14 +67,21 @@ internal sealed class SymlinkSwapper : IDisposable
         var sub = Native.Z("victim/sub");
         var subFile = Native.Z("victim/sub/f");
         var moved = Native.Z("moved");
-        for (long i = 0; !_stop && i < _maxSwaps; i++)
+        string descriptor = $"/proc/self/fd/{_dir}";
+        for (long i = 0; !_stop && _landed < _maxSwaps; i++)
         {
+            string? where = new FileInfo(descriptor).LinkTarget;
+            if (where is null || where.EndsWith(" (deleted)", StringComparison.Ordinal))
+                return;
+            bool removing = where.Contains("/.trash/", StringComparison.Ordinal);
             var old = Native.Z($"old-{i}");
             // The directory goes away and a symlink to the canary takes its name...
             _ = Native.RenameAt(_dir, victim, old);
             _ = Native.SymlinkAt(_canary, _dir, victim);
             _ = Native.SymlinkAt(_canary, _dir, Native.Z($"old-{i}/sub/canary"));
             Interlocked.Increment(ref _swaps);
+            if (removing)
+                Interlocked.Increment(ref _landed);
             // ...then a directory again, with a subdirectory that moves up and back down a level.
             _ = Native.UnlinkAt(_dir, victim, 0);
             _ = Native.MkDirAt(_dir, victim);

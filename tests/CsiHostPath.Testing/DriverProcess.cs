@@ -222,6 +222,13 @@ public sealed class DriverProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Runs <paramref name="tool"/> in the driver's mount namespace (nsenter), with the paths the driver sees.</summary>
+    public string RunInMountNamespace(string tool, params string[] args) =>
+        LoopFileSystem.Run("nsenter", ["--target", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--", tool, .. args]);
+
+    /// <summary>Where the driver sees <paramref name="hostPath"/>.</summary>
+    public string DriverPath(string hostPath) => _node?.ContainerPath(hostPath) ?? hostPath;
+
     /// <summary>kill -9, then a start; on a node harness the new driver runs in a fresh mount namespace.</summary>
     public async Task RestartAfterKillAsync()
     {

@@ -5,11 +5,11 @@ namespace CsiHostPath.Testing;
 /// <summary>Reads the kernel's mount table, and detaches what a test left mounted.</summary>
 public static partial class Mounts
 {
-    /// <summary>Mount points at or beneath <paramref name="root"/>, deepest (most recent) last.</summary>
-    public static IReadOnlyList<string> Beneath(string root)
+    /// <summary>Mount points at or beneath <paramref name="root"/>, deepest (most recent) last, in this process's namespace or <paramref name="pid"/>'s.</summary>
+    public static IReadOnlyList<string> Beneath(string root, int? pid = null)
     {
         var result = new List<string>();
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        foreach (var line in File.ReadAllLines(pid is null ? "/proc/self/mountinfo" : $"/proc/{pid}/mountinfo"))
         {
             var fields = line.Split(' ');
             var mountPoint = Unescape(fields[4]);
@@ -36,11 +36,12 @@ public static partial class Mounts
             .LastOrDefault(fields => Unescape(fields[4]) == mountPoint)?[2]
         ?? throw new InvalidOperationException($"{mountPoint} is not a mount point");
 
-    public static bool IsReadOnlyMount(string path) => OptionsOf(path).Contains("ro");
+    /// <summary>Whether the topmost mount at <paramref name="path"/> is read-only, in this process's namespace or <paramref name="pid"/>'s.</summary>
+    public static bool IsReadOnlyMount(string path, int? pid = null) => OptionsOf(path, pid).Contains("ro");
 
     /// <summary>The per-mount options (mountinfo's sixth field) of the topmost mount at <paramref name="path"/>.</summary>
-    public static IReadOnlyList<string> OptionsOf(string path) =>
-        File.ReadAllLines("/proc/self/mountinfo")
+    public static IReadOnlyList<string> OptionsOf(string path, int? pid = null) =>
+        File.ReadAllLines(pid is null ? "/proc/self/mountinfo" : $"/proc/{pid}/mountinfo")
             .Select(line => line.Split(' '))
             .LastOrDefault(fields => Unescape(fields[4]) == path)?[5].Split(',')
         ?? throw new InvalidOperationException($"{path} is not a mount point");
@@ -58,8 +59,11 @@ public static partial class Mounts
     public static void DetachAllBeneath(string root)
     {
         foreach (var mountPoint in Beneath(root).Reverse())
-            _ = Umount2(mountPoint, 2 /* MNT_DETACH */);
+            Detach(mountPoint);
     }
+
+    /// <summary>Lazily unmounts the topmost mount at <paramref name="mountPoint"/>, as a reboot would take it away.</summary>
+    public static void Detach(string mountPoint) => _ = Umount2(mountPoint, 2 /* MNT_DETACH */);
 
     private static string Unescape(string field) =>
         field.Replace("\\040", " ").Replace("\\011", "\t").Replace("\\012", "\n").Replace("\\134", "\\");

@@ -114,6 +114,12 @@ public sealed class NodeHarness : IDisposable
         }
     }
 
+    /// <summary>Where the driver sees <paramref name="hostPath"/>, a path in the host's data dir.</summary>
+    public string ContainerPath(string hostPath) =>
+        hostPath == DataDir || hostPath.StartsWith(DataDir + "/", StringComparison.Ordinal)
+            ? ContainerDataDir + hostPath[DataDir.Length..]
+            : hostPath;
+
     /// <summary>Mounts the driver made at targets that are still there, as the test sees them.</summary>
     public IReadOnlyList<string> TargetMounts() => Mounts.Beneath(PodsDir).Where(m => m != PodsDir).ToList();
 

@@ -1,6 +1,7 @@
 using Csi.V1;
 using CsiHostPath.ConformanceTests.Infrastructure;
 using Grpc.Core;
+using ControllerCapability = Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
 
 namespace CsiHostPath.ConformanceTests.Controller;
 
@@ -114,7 +115,10 @@ public sealed class ListVolumesTests(CsiEndpoint endpoint) : IClassFixture<CsiEn
         var response = await Controller.ListVolumesAsync(new ListVolumesRequest());
 
         var entry = Assert.Single(response.Entries, e => e.Volume.VolumeId == volume.VolumeId);
-        Assert.False(entry.Status?.VolumeCondition?.Abnormal ?? false);
+        if (endpoint.ControllerCapabilities.Contains(ControllerCapability.VolumeCondition))
+            Assert.False(Assert.IsType<VolumeCondition>(entry.Status?.VolumeCondition).Abnormal);
+        else
+            Assert.Null(entry.Status?.VolumeCondition);
     }
 
     private async Task<IReadOnlyList<Volume>> CreateManyAsync(string label, int count)

@@ -26,6 +26,18 @@ public sealed class OwnDriverTests(CsiEndpoint endpoint) : IClassFixture<CsiEndp
     }
 
     [OwnDriverFact]
+    public async Task CreateVolume_NoCapacityRange_GetsTheDefaultVolumeSizeFlagsValue()
+    {
+        var request = endpoint.Requests.Create(VolumeNames.New("default-size"));
+        request.CapacityRange = null;
+
+        var volume = (await Driver.Client.Controller.CreateVolumeAsync(request)).Volume;
+
+        // --default-volume-size's default, which README.md documents.
+        Assert.Equal(1L << 30, volume.CapacityBytes);
+    }
+
+    [OwnDriverFact]
     public async Task CreateVolume_NewVolume_DirectoryAndRecordUnderDataDirNamedByNameHashAndNodeTag()
     {
         string name = VolumeNames.New("on-disk");
@@ -92,33 +104,40 @@ public sealed class OwnDriverTests(CsiEndpoint endpoint) : IClassFixture<CsiEndp
         }
 
         var probe = await Driver.Client.Identity.ProbeAsync(new ProbeRequest());
-        Assert.True(probe.Ready ?? true);
+        Assert.True(probe.Ready);
     }
 
+    /// <summary>On a node harness of its own: the restart is in a fresh mount namespace, as after a container restart.</summary>
     [OwnDriverFact]
     public async Task Restart_AfterKill_VolumesPublicationsAndListTokensSurvive()
     {
-        var published = await endpoint.CreateVolumeAsync("restart-published");
-        var others = new[] { await endpoint.CreateVolumeAsync("restart-a"), await endpoint.CreateVolumeAsync("restart-b") };
-        string target = endpoint.NewTargetWithParent("restart");
-        await Driver.Client.Node.NodePublishVolumeAsync(endpoint.Requests.Publish(published.VolumeId, target));
+        using var root = new TempRoot("conf-node");
+        await using var node = await DriverProcess.StartOnNodeAsync(root);
+        var published = await CreateAsync(node, "restart-published");
+        var others = new[] { await CreateAsync(node, "restart-a"), await CreateAsync(node, "restart-b") };
+        string target = Path.Combine(node.PodsDir, "restart", "mount");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        await node.Client.Node.NodePublishVolumeAsync(endpoint.Requests.Publish(published.VolumeId, target));
         await File.WriteAllTextAsync(Path.Combine(target, "before-crash"), "kept");
-        var firstPage = await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest { MaxEntries = 1 });
+        var firstPage = await node.Client.Controller.ListVolumesAsync(new ListVolumesRequest { MaxEntries = 1 });
 
-        await Driver.RestartAfterKillAsync();
+        await node.RestartAfterKillAsync();
 
-        var rest = await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest { StartingToken = firstPage.NextToken });
+        var rest = await node.Client.Controller.ListVolumesAsync(new ListVolumesRequest { StartingToken = firstPage.NextToken });
         var seen = firstPage.Entries.Concat(rest.Entries).Select(e => e.Volume.VolumeId).ToList();
         foreach (var volume in others.Append(published))
             Assert.Single(seen, id => id == volume.VolumeId);
         Assert.True(Mounts.IsMountPoint(target));
         Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(target, "before-crash")));
-        await Driver.Client.Node.NodePublishVolumeAsync(endpoint.Requests.Publish(published.VolumeId, target));
+        await node.Client.Node.NodePublishVolumeAsync(endpoint.Requests.Publish(published.VolumeId, target));
         Assert.Single(Mounts.Beneath(target));
         await CsiAssert.FailsWith(StatusCode.FailedPrecondition,
-            () => Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = published.VolumeId }));
-        await Driver.Client.Node.NodeUnpublishVolumeAsync(VolumeRequests.Unpublish(published.VolumeId, target));
+            () => node.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = published.VolumeId }));
+        await node.Client.Node.NodeUnpublishVolumeAsync(VolumeRequests.Unpublish(published.VolumeId, target));
     }
+
+    private async Task<Volume> CreateAsync(DriverProcess driver, string label) =>
+        (await driver.Client.Controller.CreateVolumeAsync(endpoint.Requests.Create(VolumeNames.New(label)))).Volume;
 
     private string DataPath(string volumeId) => Path.Combine(Driver.DataDir, "volumes", volumeId, "data");
 }

@@ -4,7 +4,7 @@ using CsiHostPath.Testing;
 
 namespace CsiHostPath.ReliabilityTests.Infrastructure;
 
-/// <summary>A driver in its own temp root with a canary tree beside its data dir, shared by one test class.</summary>
+/// <summary>A driver on a <see cref="NodeHarness"/> in its own temp root with a canary tree beside its data dir, shared by one test class.</summary>
 public class DriverFixture : IAsyncLifetime
 {
     public TempRoot Root { get; } = new("chp-rel");
@@ -19,12 +19,12 @@ public class DriverFixture : IAsyncLifetime
 
     public string DataPath(string volumeId) => Path.Combine(VolumesDir, volumeId, "data");
 
-    public string Target(string name) => Root.Combine("targets", name);
+    public string Target(string name) => Path.Combine(Driver.PodsDir, name);
 
     public virtual async Task InitializeAsync()
     {
         Canary = new Canary(Root.Combine("canary"));
-        Driver = await DriverProcess.StartAsync(Root);
+        Driver = await DriverProcess.StartOnNodeAsync(Root);
     }
 
     public async Task<string> CreateAsync(string name) =>

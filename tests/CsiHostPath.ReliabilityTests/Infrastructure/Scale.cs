@@ -13,10 +13,10 @@ public static class Scale
     public static int HostileDepth => Read("CHP_HOSTILE_DEPTH", 10_000);
 
     /// <summary>DeleteVolume calls raced by a symlink-swapping tenant.</summary>
-    public static int RaceTries => Read("CHP_RACE_TRIES", 1_000);
+    public static int RaceTries => Read("CHP_RACE_TRIES", 100);
 
     /// <summary>kill -9 rounds of the crash soak.</summary>
-    public static int SoakKills => Read("CHP_SOAK_KILLS", 20);
+    public static int SoakKills => Read("CHP_SOAK_KILLS", 6);
 
     /// <summary>Rounds of kill -9 during an inline ephemeral volume's publish and its unpublish, per backing.</summary>
     public static int EphemeralKills => Read("CHP_EPHEMERAL_KILLS", 5);
