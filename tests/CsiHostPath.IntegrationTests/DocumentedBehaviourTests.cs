@@ -151,6 +151,47 @@ public sealed class DocumentedBehaviourTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// "Only mkfs.*, resize2fs and xfs_growfs run as child processes": every execve of the driver and its children
+    /// (strace -f) over the life of an ext4 and an xfs image volume, created, expanded, published, grown and deleted.
+    /// </summary>
+    [Fact]
+    public async Task ChildProcesses_OnlyMkfsResize2fsAndXfsGrowfs()
+    {
+        var driver = await StartAsync();
+        string log = _root.Combine("execve.log");
+        using (SyscallFault.Watch(driver.Pid, "execve", log))
+        {
+            foreach (var (request, grown) in new[] { (Requests.Create("pvc-exec-ext4", 16 * MiB, Image), 32 * MiB), (CreateXfs("pvc-exec-xfs", 300 * MiB), 320 * MiB) })
+            {
+                string id = (await driver.Client.Controller.CreateVolumeAsync(request)).Volume.VolumeId;
+                await driver.Client.Controller.ControllerExpandVolumeAsync(new ControllerExpandVolumeRequest { VolumeId = id, CapacityRange = new CapacityRange { RequiredBytes = grown } });
+                string target = Path.Combine(driver.PodsDir, id);
+                await driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(id, target));
+                try
+                {
+                    await driver.Client.Node.NodeExpandVolumeAsync(new NodeExpandVolumeRequest { VolumeId = id, VolumePath = target, CapacityRange = new CapacityRange { RequiredBytes = grown } });
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && !Capabilities.HasSysResource)
+                {
+                    // ext4 online growth without CAP_SYS_RESOURCE: refused, as README says.
+                }
+                await driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
+                await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
+            }
+        }
+
+        var programs = File.ReadLines(log)
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, "execve\\(\"([^\"]+)\""))
+            .Where(m => m.Success)
+            .Select(m => Path.GetFileName(m.Groups[1].Value))
+            .ToHashSet();
+        Assert.Contains("mkfs.ext4", programs);
+        Assert.Contains("mkfs.xfs", programs);
+        Assert.Contains("xfs_growfs", programs);
+        Assert.Subset(new HashSet<string> { "mkfs.ext4", "mkfs.xfs", "resize2fs", "xfs_growfs" }, programs);
+    }
+
     /// <summary>xfs as external-provisioner asks for it: the StorageClass's csi.storage.k8s.io/fstype becomes the capability's fs_type.</summary>
     private static VolumeCapability Xfs()
     {

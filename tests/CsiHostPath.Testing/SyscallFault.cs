@@ -28,13 +28,21 @@ public sealed class SyscallFault : IDisposable
     public static SyscallFault Fail(int pid, string syscall, string errno, string log) =>
         Attach(pid, syscall, "error=" + errno, log);
 
+    /// <summary>No fault: every call of <paramref name="syscall"/> by <paramref name="pid"/> and its children is written to <paramref name="log"/>.</summary>
+    public static SyscallFault Watch(int pid, string syscall, string log) => Attach(pid, syscall, fault: null, log);
+
     /// <summary>Attaches to every thread of <paramref name="pid"/>; returns once all of them are traced.</summary>
-    private static SyscallFault Attach(int pid, string syscall, string fault, string log = "/dev/null")
+    private static SyscallFault Attach(int pid, string syscall, string? fault, string log = "/dev/null")
     {
         var start = new ProcessStartInfo("strace") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in (string[])["-f", "-qq", "-o", log, "-p", pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "-e", "trace=" + syscall, "-e", $"inject={syscall}:{fault}"])
+                     "-e", "trace=" + syscall])
             start.ArgumentList.Add(arg);
+        if (fault is not null)
+        {
+            start.ArgumentList.Add("-e");
+            start.ArgumentList.Add($"inject={syscall}:{fault}");
+        }
         var strace = Process.Start(start)!;
         var deadline = Stopwatch.StartNew();
         while (!Directory.GetDirectories($"/proc/{pid}/task").All(IsTraced))
