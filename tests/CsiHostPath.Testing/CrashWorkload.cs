@@ -23,7 +23,7 @@ public sealed class CrashWorkload
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(60);
     private readonly DriverProcess _driver;
     private readonly int _workers;
-    private readonly Func<string, int, CreateVolumeRequest> _create;
+    private readonly Func<string, int, int, CreateVolumeRequest> _create;
     private readonly Random _random;
     private readonly ConcurrentDictionary<string, CrashVolume> _volumes = new();
     private readonly ConcurrentDictionary<string, byte> _requested = new();
@@ -33,13 +33,13 @@ public sealed class CrashWorkload
     private volatile bool _killIssued;
     private int _round = -1;
 
-    /// <param name="create">The CreateVolume request for the i-th volume of a worker, named as given.</param>
-    public CrashWorkload(DriverProcess driver, int seed, int workers, Func<string, int, CreateVolumeRequest>? create = null)
+    /// <param name="create">The CreateVolume request for a worker's i-th volume of a round (name, worker, i).</param>
+    public CrashWorkload(DriverProcess driver, int seed, int workers, Func<string, int, int, CreateVolumeRequest>? create = null)
     {
         _driver = driver;
         Seed = seed;
         _workers = workers;
-        _create = create ?? ((name, _) => Requests.Create(name));
+        _create = create ?? ((name, _, _) => Requests.Create(name));
         _random = new Random(seed);
     }
 
@@ -126,7 +126,7 @@ public sealed class CrashWorkload
         {
             string name = $"crash-{round}-{worker}-{i}";
             _requested[name] = 0;
-            var request = _create(name, i);
+            var request = _create(name, worker, i);
             var volume = _volumes[name] = new CrashVolume(round, Path.Combine(_driver.PodsDir, name), request.Parameters.GetValueOrDefault("backing") == "image");
             string call = "CreateVolume";
             try
