@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CsiHostPath.Testing;
+using SyscallFault = CsiHostPath.Testing.SyscallFault;
 using CsiHostPath.ReliabilityTests.Infrastructure;
 using Grpc.Core;
 using Xunit.Abstractions;

@@ -1,5 +1,6 @@
 using CsiHostPath.ReliabilityTests.Infrastructure;
 using CsiHostPath.Testing;
+using SyscallFault = CsiHostPath.Testing.SyscallFault;
 using Grpc.Core;
 
 namespace CsiHostPath.ReliabilityTests;

@@ -1,6 +1,7 @@
 using Csi.V1;
 using CsiHostPath.ReliabilityTests.Infrastructure;
 using CsiHostPath.Testing;
+using SyscallFault = CsiHostPath.ReliabilityTests.Infrastructure.SyscallFault;
 using Grpc.Core;
 using static CsiHostPath.ReliabilityTests.Infrastructure.ImageNode;
 
