@@ -132,6 +132,9 @@ public sealed class ServingTests : IDisposable
         Assert.Equal(0, await driver.WaitForExitAsync(new CancellationTokenSource(Deadline).Token));
         Assert.False(Path.Exists(driver.SocketPath));
         Assert.Equal(1, client.Connects);
+        // What an operator reads in kubectl logs: the signal, the call that was drained, the socket gone.
+        Assert.Contains("Stopping on SIGTERM or SIGINT: no new calls; 1 calls in flight", driver.Output);
+        Assert.Contains($"Stopped: 1 calls drained, 0 cut at the grace period; socket {driver.SocketPath} removed=True", driver.Output);
     }
 
     [Fact]

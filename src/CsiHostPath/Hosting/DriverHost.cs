@@ -92,8 +92,16 @@ internal static partial class DriverHost
             await app.StopAsync(CancellationToken.None);
             return DriverExitCodes.StartFailed;
         }
-        provider.GetRequiredService<RequestGate>().Open();
+        var gate = provider.GetRequiredService<RequestGate>();
+        gate.Open();
         LogListening(logger, options.DriverName, options.Endpoint, options.DataDir, options.NodeId);
+        // The command line turns SIGTERM and SIGINT, and only those, into the cancelled token.
+        int inFlightAtSignal = 0;
+        using var onStop = cancellationToken.Register(() =>
+        {
+            inFlightAtSignal = gate.InFlight;
+            LogStopping(logger, inFlightAtSignal, ShutdownGrace.TotalSeconds);
+        });
         var measuring = provider.GetRequiredService<DirectoryUsageCache>().RunAsync(cancellationToken);
         var sweeping = provider.GetRequiredService<EphemeralVolumeSweeper>().RunAsync(cancellationToken);
 
@@ -102,6 +110,8 @@ internal static partial class DriverHost
         await app.WaitForShutdownAsync(cancellationToken);
         await measuring;
         await sweeping;
+        int cut = gate.InFlight;
+        LogStopped(logger, Math.Max(0, inFlightAtSignal - cut), cut, options.Endpoint, !Path.Exists(options.Endpoint));
         return 0;
     }
 
@@ -186,6 +196,14 @@ internal static partial class DriverHost
     [LoggerMessage(EventId = 10, Level = LogLevel.Information,
         Message = "Driver {DriverName} listening on {Endpoint}, volumes in {DataDir}, node {NodeId}")]
     private static partial void LogListening(ILogger logger, string driverName, string endpoint, string dataDir, string nodeId);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information,
+        Message = "Stopping on SIGTERM or SIGINT: no new calls; {InFlight} calls in flight get up to {GraceSeconds} s to finish")]
+    private static partial void LogStopping(ILogger logger, int inFlight, double graceSeconds);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Information,
+        Message = "Stopped: {Drained} calls drained, {Cut} cut at the grace period; socket {Endpoint} removed={SocketRemoved}")]
+    private static partial void LogStopped(ILogger logger, int drained, int cut, string endpoint, bool socketRemoved);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "Cannot start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string reason);
