@@ -73,7 +73,7 @@ public sealed class FaultTests : IAsyncLifetime
         AssertNothingHalfMade();
     }
 
-    [Fact(Skip = "defect since 282c9f0 (Os/DataDirLock.cs): the driver keeps <data-dir>/.lock open read-write for life, so `mount -o remount,ro` of the data dir's filesystem fails with EBUSY while it runs; flock needs only a read-only descriptor")]
+    [Fact]
     public async Task Probe_DataDirRemountedReadOnly_NotReadyAndRecoversWithoutRestart()
     {
         await StartAsync(ownFileSystem: true);
