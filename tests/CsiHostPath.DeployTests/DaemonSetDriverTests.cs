@@ -192,16 +192,27 @@ public sealed class DaemonSetDriverTests : IAsyncLifetime
     /// <summary>
     /// The PVC's request grows: csi-resizer calls ControllerExpandVolume, then, if the driver asks for it, kubelet calls
     /// NodeExpandVolume at the published path. Growing a mounted ext4 needs CAP_SYS_RESOURCE, which the privileged
-    /// container has and some test sandboxes do not; there the driver must say so.
+    /// container has and some test sandboxes do not; there the driver refuses the published volume's expansion up front,
+    /// naming the capability, before anything changes (so the PVC's resize says why).
     /// </summary>
     private async Task ExpandWhilePublishedAsync(Volume volume, string target, VolumeCapability capability)
     {
-        var expanded = await _driver.Client.Controller.ControllerExpandVolumeAsync(new ControllerExpandVolumeRequest
+        var controllerExpand = new ControllerExpandVolumeRequest
         {
             VolumeId = volume.VolumeId,
             CapacityRange = new CapacityRange { RequiredBytes = GrownPvcSize },
             VolumeCapability = capability,
-        });
+        };
+        if (capability.Mount?.FsType == "ext4" && !Capabilities.HasSysResource)
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Controller.ControllerExpandVolumeAsync(controllerExpand));
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains("CAP_SYS_RESOURCE", refused.Status.Detail, StringComparison.Ordinal);
+            var unchanged = await _driver.Client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = volume.VolumeId });
+            Assert.Equal(volume.CapacityBytes, unchanged.Volume.CapacityBytes);
+            return;
+        }
+        var expanded = await _driver.Client.Controller.ControllerExpandVolumeAsync(controllerExpand);
         Assert.True(expanded.CapacityBytes >= GrownPvcSize, $"ControllerExpandVolume returned {expanded.CapacityBytes}");
         var got = await _driver.Client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = volume.VolumeId });
         Assert.Equal(expanded.CapacityBytes, got.Volume.CapacityBytes);
@@ -215,13 +226,6 @@ public sealed class DaemonSetDriverTests : IAsyncLifetime
             CapacityRange = new CapacityRange { RequiredBytes = GrownPvcSize },
             VolumeCapability = capability,
         };
-        if (capability.Mount.FsType == "ext4" && !Capabilities.HasSysResource)
-        {
-            var refused = await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand));
-            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
-            Assert.Contains("CAP_SYS_RESOURCE", refused.Status.Detail, StringComparison.Ordinal);
-            return;
-        }
         await _driver.Client.Node.NodeExpandVolumeAsync(nodeExpand);
         Assert.True(new DriveInfo(target).TotalSize > PvcSize, $"the filesystem at {target} did not grow past {PvcSize} bytes");
     }

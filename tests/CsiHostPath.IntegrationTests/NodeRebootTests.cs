@@ -98,5 +98,6 @@ public sealed class NodeRebootTests : IAsyncLifetime
     private static string BackingFile(string device) =>
         File.ReadAllText(Path.Combine("/sys/block", Path.GetFileName(device), "loop", "backing_file")).TrimEnd('\n');
 
-    private string Target(string volumeId, string pod) => Path.Combine(_driver.PodsDir, pod, volumeId);
+    /// <summary>A target as kubelet hands it over: its parent, the pod's directory, already made.</summary>
+    private string Target(string volumeId, string pod) => Path.Combine(Directory.CreateDirectory(Path.Combine(_driver.PodsDir, pod)).FullName, volumeId);
 }

@@ -219,7 +219,8 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         for (int i = 0; i < 150; i++)
         {
             await Node.NodePublishVolumeAsync(Requests.Publish(volumeId, target));
-            await UnpublishAsync(volumeId, target);
+            // What is checked here is the reader; a target briefly busy because of another test's fork is kubelet's to retry.
+            await _driver.Client.UnpublishOnceFreeAsync(volumeId, target);
         }
         await done.CancelAsync();
         await reader;

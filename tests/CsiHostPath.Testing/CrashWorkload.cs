@@ -95,7 +95,7 @@ public sealed class CrashWorkload
             {
                 try
                 {
-                    await UnpublishAsKubeletWouldAsync(id, target);
+                    await _driver.Client.UnpublishOnceFreeAsync(id, target, Deadline);
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && (!volume.Created || volume.DeleteSent))
                 {
@@ -146,7 +146,7 @@ public sealed class CrashWorkload
                     continue;
                 call = "NodeUnpublishVolume";
                 volume.UnpublishSent = true;
-                await UnpublishAsKubeletWouldAsync(volume.Id, volume.Target);
+                await _driver.Client.UnpublishOnceFreeAsync(volume.Id, volume.Target, Deadline);
                 volume.Unpublished = true;
                 Acknowledged();
                 if (i % 3 == 1)
@@ -260,31 +260,11 @@ public sealed class CrashWorkload
             string payload = Path.Combine(again, "payload");
             if (!File.Exists(payload) || await File.ReadAllTextAsync(payload) != name)
                 _failures.Enqueue($"round {round}: {name} lost the data written before the kill");
-            await UnpublishAsKubeletWouldAsync(volume.Id!, again);
+            await _driver.Client.UnpublishOnceFreeAsync(volume.Id!, again, Deadline);
         }
         catch (RpcException e)
         {
             _failures.Enqueue($"round {round}: {name} cannot be published again after the restart: {e.Status}");
-        }
-    }
-
-    /// <summary>
-    /// Retries while the target is busy, as kubelet does: other tests in this process fork children (drivers, mkfs),
-    /// and a child holds the test's open files, such as the payload it just read, until it execs.
-    /// </summary>
-    private async Task UnpublishAsKubeletWouldAsync(string volumeId, string target)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volumeId, TargetPath = target }, deadline: Deadline());
-                return;
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && e.Status.Detail.Contains("busy") && attempt < 20)
-            {
-                await Task.Delay(25 * attempt);
-            }
         }
     }
 

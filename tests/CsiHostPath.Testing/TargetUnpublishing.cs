@@ -1,0 +1,28 @@
+using Csi.V1;
+using CsiHostPath.Client;
+using Grpc.Core;
+
+namespace CsiHostPath.Testing;
+
+public static class TargetUnpublishing
+{
+    /// <summary>
+    /// NodeUnpublishVolume retried while the target is busy, as kubelet retries it: other tests fork children (drivers,
+    /// mkfs) and make mount namespaces, and for a moment one of them holds a file or a copy of the mount under the target.
+    /// </summary>
+    public static async Task UnpublishOnceFreeAsync(this CsiClient client, string volumeId, string target, Func<DateTime>? deadline = null)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volumeId, TargetPath = target }, deadline: deadline?.Invoke());
+                return;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && e.Status.Detail.Contains("busy") && attempt < 20)
+            {
+                await Task.Delay(25 * attempt);
+            }
+        }
+    }
+}
