@@ -44,10 +44,7 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
     [InlineData("image")]
     public async Task KillNineDuringPublishAndUnpublish_KubeletRetries_FinishAndLeakNothing(string backing)
     {
-        // Image volumes run outside the harness until start-up finds a loop device attached in an earlier container
-        // (issue 10, first item): its backing file's path died with that container's namespace, and a new device
-        // would be attached beside it. A kill in the test's own namespace still lands at every instant of the calls.
-        await StartDriverAsync(onNode: backing == "directory");
+        await StartDriverAsync();
         int seed = Scale.FuzzSeed;
         var random = new Random(seed);
         // The first, undisturbed publish and unpublish say how long each takes; the kills land anywhere within that,
