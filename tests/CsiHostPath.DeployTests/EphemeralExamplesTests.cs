@@ -73,7 +73,7 @@ public sealed class EphemeralExamplesTests : IAsyncLifetime
             Assert.Contains("space", full.Message, StringComparison.OrdinalIgnoreCase);
         }
 
-        await _driver.Client.Node.NodeUnpublishVolumeAsync(inline.Unpublish());
+        await _driver.Client.UnpublishOnceFreeAsync(inline.VolumeId, inline.TargetPath);
         Assert.False(Mounts.IsMountPoint(inline.TargetPath));
         var stats = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await _driver.Client.Node.NodeGetVolumeStatsAsync(
             new NodeGetVolumeStatsRequest { VolumeId = inline.VolumeId, VolumePath = inline.TargetPath }));

@@ -186,7 +186,7 @@ public sealed class EphemeralVolumeCrashTests(ITestOutputHelper output) : IAsync
         await _driver.Client.Node.NodePublishVolumeAsync(pod.Publish());
         var publish = clock.Elapsed;
         clock.Restart();
-        await _driver.Client.Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await _driver.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
         return (publish, clock.Elapsed);
     }
 

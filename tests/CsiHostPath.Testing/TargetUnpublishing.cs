@@ -7,8 +7,9 @@ namespace CsiHostPath.Testing;
 public static class TargetUnpublishing
 {
     /// <summary>
-    /// NodeUnpublishVolume retried while the target is busy, as kubelet retries it: other tests fork children (drivers,
-    /// mkfs) and make mount namespaces, and for a moment one of them holds a file or a copy of the mount under the target.
+    /// NodeUnpublishVolume retried while the target or an inline volume's loop device is busy, as kubelet retries it: other
+    /// tests fork children (drivers, mkfs) and make mount namespaces, and for a moment one of them holds a file or a copy
+    /// of the mount.
     /// </summary>
     public static async Task UnpublishOnceFreeAsync(this CsiClient client, string volumeId, string target, Func<DateTime>? deadline = null)
     {
@@ -19,7 +20,7 @@ public static class TargetUnpublishing
                 await client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volumeId, TargetPath = target }, deadline: deadline?.Invoke());
                 return;
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && e.Status.Detail.Contains("busy") && attempt < 20)
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && (e.Status.Detail.Contains("busy") || e.Status.Detail.Contains("in use")) && attempt < 20)
             {
                 await Task.Delay(25 * attempt);
             }

@@ -31,7 +31,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         Assert.Equal(64L << 20, stats.Usage.Single(u => u.Unit == VolumeUsage.Types.Unit.Bytes).Total);
         var listed = await endpoint.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
         Assert.DoesNotContain(listed.Entries, e => e.Volume.VolumeId == pod.VolumeId);
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
@@ -43,7 +43,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
 
         var stats = await Node.NodeGetVolumeStatsAsync(new NodeGetVolumeStatsRequest { VolumeId = pod.VolumeId, VolumePath = pod.TargetPath });
         Assert.Equal(1L << 30, stats.Usage.Single(u => u.Unit == VolumeUsage.Types.Unit.Bytes).Total);
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
@@ -57,7 +57,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
 
         Assert.Single(Mounts.Beneath(pod.TargetPath));
         Assert.Equal("still here", await File.ReadAllTextAsync(Path.Combine(pod.TargetPath, "kept")));
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
@@ -69,7 +69,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         string volumeDir = Path.Combine(endpoint.Driver.DataDir, "volumes", pod.VolumeId);
         Assert.True(Directory.Exists(volumeDir), $"{volumeDir} was not created");
 
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
 
         Assert.Empty(Mounts.Beneath(pod.TargetPath));
         Assert.False(Directory.Exists(volumeDir), $"{volumeDir} is still there");
@@ -81,9 +81,9 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
     {
         var pod = NewPod();
         await Node.NodePublishVolumeAsync(pod.Publish());
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
 
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
@@ -92,12 +92,12 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         var pod = NewPod();
         await Node.NodePublishVolumeAsync(pod.Publish());
         await File.WriteAllTextAsync(Path.Combine(pod.TargetPath, "old"), "x");
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
 
         await Node.NodePublishVolumeAsync(pod.Publish());
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(pod.TargetPath));
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
@@ -108,7 +108,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         await Node.NodePublishVolumeAsync(pod.Publish());
 
         Assert.True(Mounts.IsReadOnlyMount(pod.TargetPath));
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverTheory]
@@ -179,7 +179,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
 
         Assert.False(Mounts.IsMountPoint(other.TargetPath));
         Assert.True(Mounts.IsMountPoint(pod.TargetPath));
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
@@ -206,7 +206,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         await driver.Client.Node.NodePublishVolumeAsync(at.Publish());
 
         Assert.True(Mounts.IsMountPoint(at.TargetPath));
-        await driver.Client.Node.NodeUnpublishVolumeAsync(at.Unpublish());
+        await driver.Client.UnpublishOnceFreeAsync(at.VolumeId, at.TargetPath);
     }
 
     [OwnDriverFact]
@@ -241,7 +241,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         Assert.Contains("No space left on device", error.Message);
         Assert.True(new FileInfo(Path.Combine(pod.TargetPath, "fill")).Length < 64L << 20);
 
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
 
         Assert.Empty(LoopFileSystem.LoopDevicesBeneath(volumeDir));
         Assert.Empty(Mounts.Beneath(volumeDir));
@@ -256,7 +256,7 @@ public sealed class EphemeralVolumeTests(CsiEndpoint endpoint) : IClassFixture<C
         await Node.NodePublishVolumeAsync(pod.Publish());
 
         Assert.Equal("xfs", new DriveInfo(pod.TargetPath).DriveFormat);
-        await Node.NodeUnpublishVolumeAsync(pod.Unpublish());
+        await endpoint.Client.UnpublishOnceFreeAsync(pod.VolumeId, pod.TargetPath);
     }
 
     [OwnDriverFact]
