@@ -129,7 +129,7 @@ public sealed partial class SnapshotTests : IDisposable
         Assert.False(File.Exists(Path.Combine(copy, "only-in-source")));
         Assert.False(File.Exists(Path.Combine(source, "only-in-clone")));
         await driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = source });
-        await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        await driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
         Assert.Equal("from the source", await File.ReadAllTextAsync(Path.Combine(copy, "shared")));
     }
 

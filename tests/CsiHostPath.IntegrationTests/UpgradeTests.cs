@@ -66,7 +66,7 @@ public sealed class UpgradeTests : IAsyncLifetime
         foreach (var (id, target) in new[] { (DirectoryId, directoryTarget), (ImageId, imageTarget), (BlockId, blockTarget) })
         {
             await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
-            await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
+            await _driver.Client.DeleteVolumeOnceFreeAsync(id);
         }
         Assert.Empty((await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_driver.DataDir, "volumes")));
