@@ -9,21 +9,10 @@ namespace CsiHostPath.IntegrationTests;
 /// when the machine restarts; the image files stay on the data dir's disk. README.md promises that start-up attaches
 /// image volumes anew and remounts them, and that an image that cannot be mounted marks only its own volume abnormal.
 /// </summary>
-public sealed class NodeRebootTests : IAsyncLifetime
+public sealed class NodeRebootTests : DriverTest
 {
     private const long MiB = 1 << 20;
     private static readonly Dictionary<string, string> Image = new() { ["backing"] = "image" };
-    private readonly TempRoot _root = new();
-    private DriverProcess _driver = null!;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartOnNodeAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
-
     [Fact]
     public async Task ImageVolumes_AfterReboot_AttachedAnewOnePerVolumeWithTheirData()
     {
@@ -31,25 +20,25 @@ public sealed class NodeRebootTests : IAsyncLifetime
         foreach (var id in ids)
         {
             string target = Target(id, "before");
-            await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(id, target));
+            await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(id, target));
             await File.WriteAllTextAsync(Path.Combine(target, "kept"), id);
         }
 
         await RebootAsync();
 
-        Assert.Equal(ids.Length, _driver.Node.LoopDevices().Count);
-        var listed = await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
+        Assert.Equal(ids.Length, Driver.Node.LoopDevices().Count);
+        var listed = await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest());
         Assert.All(listed.Entries, e => Assert.False(e.Status.VolumeCondition.Abnormal, e.Status.VolumeCondition.Message));
         foreach (var id in ids)
         {
             string target = Target(id, "after");
-            await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(id, target));
+            await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(id, target));
             Assert.Equal(id, await File.ReadAllTextAsync(Path.Combine(target, "kept")));
-            await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
-            await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
+            await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
+            await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
         }
-        var left = _driver.Node.LoopDevices();
-        Assert.True(left.Count == 0, $"loop devices left after every volume was deleted: {string.Join(", ", left.Select(d => d + " -> " + BackingFile(d)))}\n{_driver.Output}");
+        var left = Driver.Node.LoopDevices();
+        Assert.True(left.Count == 0, $"loop devices left after every volume was deleted: {string.Join(", ", left.Select(d => d + " -> " + BackingFile(d)))}\n{Driver.Output}");
     }
 
     [Fact]
@@ -61,43 +50,43 @@ public sealed class NodeRebootTests : IAsyncLifetime
         await RebootAsync(beforeStart: () =>
         {
             // The filesystem's first MiB, superblock included, gone: mount(2) cannot recognise it.
-            using var image = new FileStream(Path.Combine(_driver.DataDir, "volumes", broken, "image"), FileMode.Open, FileAccess.Write);
+            using var image = new FileStream(Path.Combine(Driver.DataDir, "volumes", broken, "image"), FileMode.Open, FileAccess.Write);
             image.Write(new byte[MiB]);
         });
 
-        var listed = (await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries.ToDictionary(e => e.Volume.VolumeId);
+        var listed = (await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries.ToDictionary(e => e.Volume.VolumeId);
         Assert.True(listed[broken].Status.VolumeCondition.Abnormal);
         Assert.NotEmpty(listed[broken].Status.VolumeCondition.Message);
         Assert.False(listed[healthy].Status.VolumeCondition.Abnormal, listed[healthy].Status.VolumeCondition.Message);
         string target = Target(healthy, "after");
-        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(healthy, target));
+        await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(healthy, target));
         await File.WriteAllTextAsync(Path.Combine(target, "works"), "yes");
-        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = healthy, TargetPath = target });
-        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = broken });
-        await _driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = healthy });
-        Assert.Empty((await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries);
-        Assert.Empty(_driver.Node.LoopDevices());
+        await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = healthy, TargetPath = target });
+        await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = broken });
+        await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = healthy });
+        Assert.Empty((await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries);
+        Assert.Empty(Driver.Node.LoopDevices());
     }
 
     /// <summary>The machine goes down: the driver and its namespace die, then every target mount and loop device of the node goes.</summary>
     private async Task RebootAsync(Action? beforeStart = null)
     {
-        await _driver.KillAsync();
-        foreach (var mount in _driver.Node.TargetMounts().Reverse())
+        await Driver.KillAsync();
+        foreach (var mount in Driver.Node.TargetMounts().Reverse())
             Mounts.Detach(mount);
-        foreach (var device in _driver.Node.LoopDevices())
+        foreach (var device in Driver.Node.LoopDevices())
             LoopFileSystem.TryDetach(device);
-        Assert.Empty(_driver.Node.LoopDevices());
+        Assert.Empty(Driver.Node.LoopDevices());
         beforeStart?.Invoke();
-        await _driver.StartAsync();
+        await Driver.StartAsync();
     }
 
     private async Task<string> CreateAsync(string name) =>
-        (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create(name, 16 * MiB, Image))).Volume.VolumeId;
+        (await Driver.Client.Controller.CreateVolumeAsync(Requests.Create(name, 16 * MiB, Image))).Volume.VolumeId;
 
     private static string BackingFile(string device) =>
         File.ReadAllText(Path.Combine("/sys/block", Path.GetFileName(device), "loop", "backing_file")).TrimEnd('\n');
 
     /// <summary>A target as kubelet hands it over: its parent, the pod's directory, already made.</summary>
-    private string Target(string volumeId, string pod) => Path.Combine(Directory.CreateDirectory(Path.Combine(_driver.PodsDir, pod)).FullName, volumeId);
+    private string Target(string volumeId, string pod) => Path.Combine(Directory.CreateDirectory(Path.Combine(Driver.PodsDir, pod)).FullName, volumeId);
 }

@@ -12,20 +12,9 @@ namespace CsiHostPath.ReliabilityTests;
 /// image on a loop device, so the check that every image volume has exactly one loop device after a restart has
 /// something to count. CHP_FUZZ_SEED replays a run.
 /// </summary>
-public sealed class CrashSoakTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class CrashSoakTests(ITestOutputHelper output) : DriverTest
 {
     private const int Workers = 6;
-    private readonly TempRoot _root = new("chp-soak");
-    private DriverProcess _driver = null!;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartOnNodeAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -34,7 +23,7 @@ public sealed class CrashSoakTests(ITestOutputHelper output) : IAsyncLifetime
         int kills = Scale.SoakKills;
         int seed = Scale.FuzzSeed;
         output.WriteLine($"seed={seed} (CHP_FUZZ_SEED={seed} replays it)");
-        var workload = new CrashWorkload(_driver, seed, Workers, images ? WithImages : null);
+        var workload = new CrashWorkload(Driver, seed, Workers, images ? WithImages : null);
 
         for (int round = 0; round < kills; round++)
         {
