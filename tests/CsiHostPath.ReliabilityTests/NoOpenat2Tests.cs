@@ -23,10 +23,11 @@ public sealed class NoOpenat2Tests(NoOpenat2Tests.Fixture fixture) : IClassFixtu
         File.CreateSymbolicLink(data, pointingAt == "canary" ? fixture.Canary.Path : $"../{Path.GetFileName(Path.GetDirectoryName(fixture.NeighbourData))}/data");
         string target = fixture.Target("fallback-redirected-" + pointingAt);
 
-        // The status is not asserted here: the fallback's ENOTDIR is answered NOT_FOUND, though the volume exists
-        // (HostileTenantTests' ..._AnswersInternalNamingTheVolume has the status this case must get, and is skipped).
-        await Assert.ThrowsAsync<RpcException>(() => fixture.PublishAsync(volumeId, target));
+        // The fallback's ENOTDIR gets the status openat2's ELOOP gets (HostileTenantTests).
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.PublishAsync(volumeId, target));
 
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains($"volume {volumeId} is damaged", error.Status.Detail);
         Assert.False(Mounts.IsMountPoint(target));
         Assert.Contains("(INJECTED)", File.ReadAllText(fixture.StraceLog));
         File.Delete(data);

@@ -13,14 +13,17 @@ public static partial class DirectoryTree
 {
     private const long ProgressEvery = 100_000;
 
-    // A directory found non-empty again right after it was emptied, or a pass that removes nothing, is a race
-    // with a tenant process still writing through a descriptor it holds. This many mean it keeps writing, and
-    // the removal gives up with an error (the caller retries later) rather than spin for as long as it writes.
+    // A race is a sign of a tenant process still writing through a descriptor it holds: a directory found non-empty
+    // again right after it was emptied, a pass that ends with the root still full, or a directory that grew while it
+    // was being emptied (Removal.Check). This many mean it keeps writing, and the removal gives up with an error
+    // (the caller retries later) rather than spin for as long as it writes.
     private const int MaxRaces = 100;
 
-    // A writer that keeps creating new names is removed name after name within one pass and loses few races; once
-    // one race has shown a writer, the removal gives up after this long. A tree nobody writes to has no time limit.
+    // Once one race has shown a writer, the removal gives up after this long. A tree nobody writes to has no time limit.
     private static readonly TimeSpan RacingTimeLimit = TimeSpan.FromSeconds(5);
+
+    // How many names are removed from one directory between two looks at its size.
+    private const int GrowthCheckEvery = 64;
 
     // How many entries a usage walk looks at between two calls of its pause: often enough for a caller to keep
     // a walk of a million files from holding a core, rarely enough that the pauses cost nothing on small trees.
@@ -109,6 +112,7 @@ public static partial class DirectoryTree
     private static void Empty(DirectoryCursor cursor, Removal removal)
     {
         bool ascended = false;
+        removal.BeginPass(cursor.Current);
         while (true)
         {
             while (cursor.TryRead(out var entry))
@@ -116,7 +120,7 @@ public static partial class DirectoryTree
                 switch (RemoveEntry(cursor.Current, entry.NameZ, entry.Type, out int errno))
                 {
                     case EntryRemoval.Gone:
-                        removal.Count();
+                        removal.Count(cursor.Current);
                         ascended = false;
                         continue;
                     case EntryRemoval.Failed:
@@ -128,11 +132,18 @@ public static partial class DirectoryTree
                 ascended = false;
                 // A directory with something in it: empty it, then come back to this entry to remove it.
                 // Gone or NotADirectory means a tenant changed it since; the next pass sees what it is now.
-                if (cursor.TryDescend(entry, resumeAt: entry.Start) == DescendResult.OtherMount)
-                    throw new ErrnoException(Errno.EXDEV, "openat2", cursor.Describe(entry));
+                switch (cursor.TryDescend(entry, resumeAt: entry.Start))
+                {
+                    case DescendResult.OtherMount:
+                        throw new ErrnoException(Errno.EXDEV, "openat2", cursor.Describe(entry));
+                    case DescendResult.Entered:
+                        removal.Entered(cursor.Current);
+                        break;
+                }
             }
             if (cursor.Depth == 0 || !cursor.TryAscend())
                 return;
+            removal.Ascended(cursor.Current);
             ascended = true;
         }
     }
@@ -173,9 +184,17 @@ public static partial class DirectoryTree
         Failed,
     }
 
-    /// <summary>Counts removed entries, logging every <see cref="ProgressEvery"/> so a huge delete is visibly moving, and races lost to a writer.</summary>
+    /// <summary>
+    /// Counts removed entries, logging every <see cref="ProgressEvery"/> so a huge delete is visibly moving, and races
+    /// lost to a writer. A tenant that creates names in a directory faster than they are removed keeps a pass in that
+    /// directory going for as long as it writes, so that no pass ends and no emptied directory is found full again;
+    /// what shows it is the directory itself, looked at again while it is emptied: removing names never makes a
+    /// directory bigger, nor takes more names out of it than its size when the pass entered it can hold (a name takes
+    /// at least 2 bytes of a directory's size: btrfs counts twice its length, ext4, xfs and tmpfs more).
+    /// </summary>
     private sealed class Removal(string path, ILogger logger)
     {
+        private readonly Stack<Visit> _visits = new();
         private int _races;
         private long _firstRace;
 
@@ -189,21 +208,62 @@ public static partial class DirectoryTree
                 throw KeepsWriting();
         }
 
-        public void Count()
+        /// <summary>A pass begins at the root, in <paramref name="root"/>.</summary>
+        public void BeginPass(SafeFdHandle root)
+        {
+            _visits.Clear();
+            Entered(root);
+        }
+
+        /// <summary>The pass stepped into <paramref name="dir"/>.</summary>
+        public void Entered(SafeFdHandle dir) => _visits.Push(new Visit(SizeOf(dir)));
+
+        /// <summary>The pass came back up into <paramref name="dir"/>, after emptying one of its directories.</summary>
+        public void Ascended(SafeFdHandle dir)
+        {
+            _visits.Pop();
+            Check(dir, _visits.Peek());
+        }
+
+        /// <summary>An entry of <paramref name="dir"/>, the directory the pass is in, was removed.</summary>
+        public void Count(SafeFdHandle dir)
         {
             if (++Removed % ProgressEvery == 0)
                 LogRemovalProgress(logger, path, Removed);
+            var visit = _visits.Peek();
+            if (++visit.Removed % GrowthCheckEvery == 0)
+                Check(dir, visit);
             if (_races > 0 && Stopwatch.GetElapsedTime(_firstRace) > RacingTimeLimit)
                 throw KeepsWriting();
         }
 
-        private IOException KeepsWriting() =>
-            new($"{path} cannot be removed yet: something keeps writing into it ({Removed} entries removed so far)");
+        private void Check(SafeFdHandle dir, Visit visit)
+        {
+            ulong size = SizeOf(dir);
+            if (size <= visit.Size && (ulong)visit.Removed * 2 <= visit.Size)
+                return;
+            // Names were created in it since the pass entered it; from here on, only newer ones show the writer.
+            visit.Size = size;
+            visit.Removed = 0;
+            Race();
+        }
+
+        private ulong SizeOf(SafeFdHandle dir) => Libc.FStatx(dir, path).Size;
+
+        private DirectoryInUseException KeepsWriting() =>
+            new($"{path} cannot be removed yet: something keeps writing into it ({Removed} entries removed so far, {_races} races lost to the writer)");
 
         public void Finish()
         {
             if (Removed >= ProgressEvery)
                 LogRemovalDone(logger, path, Removed);
+        }
+
+        /// <summary>A directory of the pass: its size when the pass entered it (or last saw it grow) and the names removed from it since.</summary>
+        private sealed class Visit(ulong size)
+        {
+            public ulong Size = size;
+            public long Removed;
         }
     }
 

@@ -194,7 +194,16 @@ public sealed partial class VolumeManager(
             LogArchived(volumeId, record.Name, archived);
             return;
         }
-        store.Delete(volumeId);
+        try
+        {
+            store.Delete(volumeId);
+        }
+        catch (DirectoryInUseException e)
+        {
+            // The spec's "volume in use": the provisioner retries with backoff, and a retry finishes what is left in .trash.
+            throw new VolumePreconditionException(
+                $"volume {volumeId} is in use: {e.Message}; a retried DeleteVolume finishes the removal once nothing writes into it");
+        }
         index.Remove(volumeId);
         LogDeleted(volumeId, record.Name);
     }

@@ -78,7 +78,7 @@ public sealed partial class VolumePublisher(
         try
         {
             createdTarget = PublishTarget.Ensure(targetPath, record.AccessType);
-            using var source = backings.For(record).OpenPublishSource(record);
+            using var source = OpenSource(record);
             mounter.BindMount(source, targetPath, VolumeAccessPolicy.ToMountFlags(access.MountFlags, readOnly));
         }
         catch (Exception e)
@@ -95,6 +95,25 @@ public sealed partial class VolumePublisher(
                 LogRollbackFailed(record.VolumeId, targetPath, e.Message, rollback.Message);
             }
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The volume's own storage, opened without following a symlink. A symlink or a file in its place (ELOOP from
+    /// openat2, ENOTDIR from the O_NOFOLLOW fallback) breaks the driver's storage, which no tenant can reach: the
+    /// volume is damaged, as with an unreadable record, and the request itself is right (not INVALID_ARGUMENT, nor
+    /// NOT_FOUND for a target that went away).
+    /// </summary>
+    private SafeFdHandle OpenSource(VolumeRecord record)
+    {
+        try
+        {
+            return backings.For(record).OpenPublishSource(record);
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR or Errno.EXDEV)
+        {
+            throw new VolumePreconditionException(
+                $"volume {record.VolumeId} is damaged: its storage is not a directory of the driver's own, and the driver follows no symlink there: {e.Message}");
         }
     }
 
