@@ -167,6 +167,49 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         Assert.Equal(StatusCode.ResourceExhausted, tooBig.StatusCode);
     }
 
+    /// <summary>
+    /// Issue 15: GetCapacity subtracts what image volumes were promised and have not written from a running total,
+    /// not from a stat of every image per call. Counted with strace: the stat calls of 20 GetCapacity calls that touch
+    /// the volumes dir are as many with 50 image volumes as with 1 (a per-call walk made 20 × 50).
+    /// </summary>
+    [Fact]
+    public async Task GetCapacity_StatCallsIndependentOfImageVolumeCount()
+    {
+        await CreateAsync("pvc-count-0", MiB, Image, Block());
+        long withOne = await VolumesDirStatsDuringGetCapacityAsync("one");
+        for (int i = 1; i < 50; i++)
+            await CreateAsync($"pvc-count-{i}", MiB, Image, Block());
+
+        long withFifty = await VolumesDirStatsDuringGetCapacityAsync("fifty");
+
+        Assert.Equal(withOne, withFifty);
+    }
+
+    /// <summary>
+    /// What a pod writes into its image moves bytes from promised to taken: once NodeGetVolumeStats (kubelet's
+    /// once-a-minute ask) has measured the image again, GetCapacity is back to what it was before the write.
+    /// </summary>
+    [Fact]
+    public async Task GetCapacity_AfterPodWritesAndStats_CountsTheWrittenBytesOnce()
+    {
+        var volume = await CreateAsync("pvc-written", 64 * MiB, Image);
+        string target = await PublishAsync(volume, "written");
+        long before = await CapacityAsync();
+
+        await using (var file = new FileStream(Path.Combine(target, "data"), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.WriteThrough))
+        {
+            file.Write(new byte[32 * MiB]);
+            file.Flush(flushToDisk: true);
+        }
+        await _driver.Client.Node.NodeGetVolumeStatsAsync(new NodeGetVolumeStatsRequest { VolumeId = volume.VolumeId, VolumePath = target });
+        long after = await CapacityAsync();
+
+        // The image's own filesystem metadata (journal, bitmaps) may take a little more of the data dir than the 32 MiB.
+        Assert.InRange(before - after, -MiB, 2 * MiB);
+        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
+        await _driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
+    }
+
     [Fact]
     public async Task KillWithPublishedImageVolume_Restart_StillServesAndLeaksNoLoopDevice()
     {
@@ -222,8 +265,32 @@ public sealed class ImageVolumeTests : IAsyncLifetime
     private async Task<long> CapacityAsync() =>
         (await _driver.Client.Controller.GetCapacityAsync(new GetCapacityRequest { Parameters = { Image } })).AvailableCapacity;
 
-    private async Task<Volume> CreateAsync(string name, long bytes, Dictionary<string, string> parameters) =>
-        (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create(name, bytes, parameters))).Volume;
+    private async Task<Volume> CreateAsync(string name, long bytes, Dictionary<string, string> parameters, VolumeCapability? capability = null)
+    {
+        var request = Requests.Create(name, bytes, parameters);
+        if (capability is not null)
+            request.VolumeCapabilities[0] = capability;
+        return (await _driver.Client.Controller.CreateVolumeAsync(request)).Volume;
+    }
+
+    /// <summary>A block volume: an image on a loop device with no mkfs, the quickest image volume to make.</summary>
+    private static VolumeCapability Block() => new()
+    {
+        AccessMode = new VolumeCapability.Types.AccessMode { Mode = VolumeCapability.Types.AccessMode.Types.Mode.SingleNodeWriter },
+        Block = new VolumeCapability.Types.BlockVolume(),
+    };
+
+    private async Task<long> VolumesDirStatsDuringGetCapacityAsync(string label)
+    {
+        string log = _root.Combine($"stat-{label}.log");
+        using (SyscallFault.Watch(_driver.Pid, "stat,lstat,newfstatat,statx", log))
+        {
+            for (int i = 0; i < 20; i++)
+                Assert.True(await CapacityAsync() > 0);
+        }
+        string volumesDir = Path.Combine(_dataFs.MountPoint, "csi", "volumes");
+        return File.ReadLines(log).Count(line => line.Contains(volumesDir, StringComparison.Ordinal));
+    }
 
     private async Task<string> PublishAsync(Volume volume, string pod)
     {

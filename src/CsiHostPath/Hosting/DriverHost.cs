@@ -161,6 +161,7 @@ internal static partial class DriverHost
         services.AddSingleton<IVolumeBacking, ImageBacking>();
         services.AddSingleton<VolumeBackings>();
         services.AddSingleton<DirectoryUsageCache>();
+        services.AddSingleton<ImagePromises>();
         services.AddSingleton<CapacityPlanner>();
         services.AddSingleton<DataDirLayout>();
         services.AddSingleton<IVolumeStore, VolumeStore>();

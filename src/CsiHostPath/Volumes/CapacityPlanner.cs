@@ -1,6 +1,5 @@
 using CsiHostPath.Options;
 using CsiHostPath.Os;
-using CsiHostPath.Volumes.Backings;
 
 namespace CsiHostPath.Volumes;
 
@@ -11,8 +10,7 @@ namespace CsiHostPath.Volumes;
 /// </summary>
 public sealed class CapacityPlanner(
     DataDirLayout layout,
-    VolumeIndex index,
-    VolumeBackings backings,
+    ImagePromises promises,
     FileSystemTools tools,
     IProjectQuotas quotas,
     DriverOptions options)
@@ -29,7 +27,7 @@ public sealed class CapacityPlanner(
 
     /// <summary>
     /// Claims <paramref name="bytes"/> for a volume being made or grown until the returned reservation is disposed, by
-    /// which time the index holds the volume at its new size and <see cref="Available"/> counts its promise from there.
+    /// which time <see cref="ImagePromises"/> holds the volume at its new size and <see cref="Available"/> counts its promise from there.
     /// Throws what <paramref name="refusal"/> says, given the bytes available, when they do not fit.
     /// </summary>
     public Reservation Reserve(long bytes, Backing backing, Func<long, string> refusal)
@@ -39,7 +37,7 @@ public sealed class CapacityPlanner(
             long available = Unclaimed();
             if (bytes > available)
                 throw new InsufficientCapacityException(refusal(available));
-            // Only a promise the index will count once the volume is there is held meanwhile; a directory takes no space up front.
+            // Only a promise ImagePromises will count once the volume is there is held meanwhile; a directory takes no space up front.
             long claimed = Promises(backing) ? bytes : 0;
             _reserved += claimed;
             return new Reservation(this, claimed);
@@ -53,13 +51,8 @@ public sealed class CapacityPlanner(
         long free = FileSystemStats.Of(layout.Root).AvailableBytes;
         if (options.AllowImageOvercommit)
             return free;
-        long promised = _reserved;
-        foreach (var record in index.All())
-        {
-            if (record.Backing == Backing.Image && record.Damage is null)
-                promised += backings.For(record).Unallocated(record);
-        }
-        return Math.Max(0, free - promised);
+        // One statfs and two counters, however many volumes the node has.
+        return Math.Max(0, free - promises.Total - _reserved);
     }
 
     private void Release(long bytes)

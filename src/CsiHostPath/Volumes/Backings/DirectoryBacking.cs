@@ -58,8 +58,6 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
     {
     }
 
-    public long Unallocated(VolumeRecord record) => 0;
-
     public string? Problem(VolumeRecord record, MountTable mounts)
     {
         try

@@ -38,9 +38,6 @@ public interface IVolumeBacking
     /// <summary>Grows the filesystem to fill the grown storage (NodeExpandVolume).</summary>
     void GrowFileSystem(VolumeRecord record);
 
-    /// <summary>Bytes promised to the volume that its storage has not taken from the data dir's filesystem yet.</summary>
-    long Unallocated(VolumeRecord record);
-
     /// <summary>What is wrong with the volume's storage, or null.</summary>
     string? Problem(VolumeRecord record, MountTable mounts);
 

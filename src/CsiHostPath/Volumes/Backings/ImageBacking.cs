@@ -13,6 +13,7 @@ public sealed partial class ImageBacking(
     ILoopDevices loops,
     IMounter mounter,
     FileSystemTools tools,
+    ImagePromises promises,
     ILogger<ImageBacking> logger) : IVolumeBacking
 {
     // The new filesystem's root belongs to root with mode 0755; pods of any uid must be able to write, as with directories.
@@ -56,6 +57,8 @@ public sealed partial class ImageBacking(
     private void Activate(VolumeRecord record, ILookup<FileIdentity, string> attached)
     {
         _failures.TryRemove(record.VolumeId, out _);
+        // Counted even if it cannot be attached: the image is still there and may be again after a repair.
+        MeasurePromise(record);
         try
         {
             string image = layout.ImagePath(record.VolumeId);
@@ -188,6 +191,7 @@ public sealed partial class ImageBacking(
         // Forgotten only once detached: a refused delete keeps the device for the next try and for publishing.
         _devices.TryRemove(record.VolumeId, out _);
         _failures.TryRemove(record.VolumeId, out _);
+        promises.Remove(record.VolumeId);
     }
 
     /// <summary>The device this driver uses and any other attached to the same image (left by an older version).</summary>
@@ -242,6 +246,8 @@ public sealed partial class ImageBacking(
 
     public bool Grow(VolumeRecord record, long newSize)
     {
+        // First: the record already promises the new size, and a growth that fails below is retried from that record.
+        MeasurePromise(record);
         string device = Device(record);
         using (var file = new FileStream(layout.ImagePath(record.VolumeId), FileMode.Open, FileAccess.Write))
         {
@@ -273,17 +279,20 @@ public sealed partial class ImageBacking(
         tools.Grow(Device(record), layout.MountPath(record.VolumeId), record.FsType);
     }
 
-    public long Unallocated(VolumeRecord record)
+    /// <summary>Bytes the record promises that the sparse image file has not allocated yet: one lstat of this volume's image.</summary>
+    private void MeasurePromise(VolumeRecord record)
     {
+        long unallocated;
         try
         {
             long allocated = (long)Libc.Lstat(layout.ImagePath(record.VolumeId)).Blocks * 512;
-            return Math.Max(0, record.CapacityBytes - allocated);
+            unallocated = Math.Max(0, record.CapacityBytes - allocated);
         }
         catch (ErrnoException)
         {
-            return 0;
+            unallocated = 0;
         }
+        promises.Set(record.VolumeId, unallocated);
     }
 
     public string? Problem(VolumeRecord record, MountTable mounts)
@@ -305,6 +314,8 @@ public sealed partial class ImageBacking(
 
     public VolumeUsage Usage(VolumeRecord record)
     {
+        // kubelet's once-a-minute ask keeps the promise of a published image close to what its pod has written.
+        MeasurePromise(record);
         if (record.AccessType == AccessType.Block)
             return new VolumeUsage(record.CapacityBytes, 0, 0, 0, 0, 0);
         var fs = FileSystemStats.Of(layout.MountPath(record.VolumeId));
