@@ -39,9 +39,10 @@ public sealed class LifecycleTests : DriverTest
 
     /// <summary>
     /// The target as the host and the pod's runtime see it, through Bidirectional propagation. A bind mount followed by
-    /// a read-only remount propagates the mount, not the remount's flag: the host's copy stays writable.
+    /// a read-only remount propagated the mount, not the remount's flag: the host's copy stayed writable. The mount is
+    /// now made read-only while detached (open_tree, mount_setattr), then attached (move_mount).
     /// </summary>
-    [Fact(Skip = "defect found by the node harness (issue 10, publish's area: Os/LinuxMounter.cs): a read-only publication is read-write outside the driver's namespace; the mount must be made read-only before it is attached (open_tree + mount_setattr + move_mount)")]
+    [Fact]
     public async Task ReadOnlyPublish_RefusesWritesOnTheHost()
     {
         var volume = await CreateAsync("pvc-readonly-host");
@@ -51,6 +52,71 @@ public sealed class LifecycleTests : DriverTest
         Assert.True(Mounts.IsReadOnlyMount(target));
         var error = Assert.ThrowsAny<IOException>(() => File.WriteAllText(Path.Combine(target, "x"), "x"));
         Assert.Contains("Read-only", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// A kernel before 5.12 (faked: strace answers open_tree with ENOSYS) cannot make a mount read-only before other
+    /// namespaces see it. Granting a writable mount for a read-only request would be silent data exposure, so the
+    /// publish is refused and nothing is left mounted; a publish without flags needs no new API and still works.
+    /// </summary>
+    [Fact]
+    public async Task ReadOnlyPublish_KernelWithoutOpenTree_RefusedNotGrantedWritable()
+    {
+        var volume = await CreateAsync("pvc-readonly-old-kernel");
+        string target = Path.Combine(Driver.PodsDir, "ro-old-kernel");
+        string log = Root.Combine("strace.log");
+        using (SyscallFault.Fail(Driver.Pid, "open_tree", "ENOSYS", log))
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(async () =>
+                await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target, readOnly: true)));
+
+            Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+            Assert.Contains("Linux 5.12", error.Status.Detail, StringComparison.Ordinal);
+            Assert.False(Mounts.IsMountPoint(target));
+            await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
+        }
+
+        Assert.True(Mounts.IsMountPoint(target));
+        Assert.False(Mounts.IsReadOnlyMount(target));
+        Assert.Contains("(INJECTED)", File.ReadAllText(log), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A read-only bind of a device node still lets whoever opens it write to the device, on the host as anywhere: a
+    /// read-only raw block publication makes the loop device itself read-only, and a later writable one makes it
+    /// writable again. Its targets must agree, since the device is one.
+    /// </summary>
+    [Fact]
+    public async Task ReadOnlyBlockPublish_RefusesWritesToTheDeviceOnTheHost()
+    {
+        var create = Requests.Create("pvc-readonly-block", 8 << 20, new Dictionary<string, string> { ["backing"] = "image" });
+        create.VolumeCapabilities[0].Block = new VolumeCapability.Types.BlockVolume();
+        var volume = (await Driver.Client.Controller.CreateVolumeAsync(create)).Volume;
+        string readOnlyTarget = Path.Combine(Driver.PodsDir, "block-ro");
+        string writableTarget = Path.Combine(Driver.PodsDir, "block-rw");
+        var publish = Requests.Publish(volume.VolumeId, readOnlyTarget, readOnly: true);
+        publish.VolumeCapability = create.VolumeCapabilities[0];
+        await Driver.Client.Node.NodePublishVolumeAsync(publish);
+
+        // EPERM from the read-only device, which .NET reports as an access refusal.
+        var denied = Assert.Throws<UnauthorizedAccessException>(() => WriteFirstBlock(readOnlyTarget));
+        Assert.Contains("Operation not permitted", denied.InnerException?.Message, StringComparison.Ordinal);
+        var mixed = publish.Clone();
+        mixed.TargetPath = writableTarget;
+        mixed.Readonly = false;
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await Driver.Client.Node.NodePublishVolumeAsync(mixed));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+
+        await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = readOnlyTarget });
+        await Driver.Client.Node.NodePublishVolumeAsync(mixed);
+        WriteFirstBlock(writableTarget);
+    }
+
+    private static void WriteFirstBlock(string device)
+    {
+        using var stream = new FileStream(device, FileMode.Open, FileAccess.Write);
+        stream.Write(new byte[4096].Select((_, i) => (byte)i).ToArray());
+        stream.Flush(flushToDisk: true);
     }
 
     [Fact]

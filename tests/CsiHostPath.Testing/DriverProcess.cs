@@ -34,7 +34,7 @@ public sealed class DriverProcess : IAsyncDisposable
         PodsDir = node?.PodsDir ?? root.Combine("targets");
         // A node always has kubelet's pods dir; the driver refuses a target whose parent is missing.
         Directory.CreateDirectory(PodsDir);
-        string driverDataDir = node?.ContainerDataDir ?? DataDir;
+        string driverDataDir = node?.DataDirArgument ?? DataDir;
         _arguments = ["--endpoint", "unix://" + SocketPath, "--data-dir", driverDataDir, "--node-id", NodeId, "--log-level", "Debug", .. extraArgs];
         _environment = new Dictionary<string, string>();
         _launcher = [];
@@ -82,9 +82,15 @@ public sealed class DriverProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the driver as the DaemonSet runs it, in a fresh <see cref="NodeHarness"/> over <paramref name="root"/>.</summary>
-    public static async Task<DriverProcess> StartOnNodeAsync(TempRoot root, params string[] extraArgs)
+    public static Task<DriverProcess> StartOnNodeAsync(TempRoot root, params string[] extraArgs) =>
+        StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root)));
+
+    /// <summary>As <see cref="StartOnNodeAsync"/>, with --data-dir naming the data dir through a symlink.</summary>
+    public static Task<DriverProcess> StartOnNodeWithSymlinkedDataDirAsync(TempRoot root, params string[] extraArgs) =>
+        StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, dataDirThroughSymlink: true)));
+
+    private static async Task<DriverProcess> StartOnAsync(DriverProcess driver)
     {
-        var driver = new DriverProcess(root, extraArgs, NodeHarness.Create(root));
         try
         {
             await driver.StartAsync();

@@ -70,6 +70,8 @@ public sealed class LoopFileSystem : IDisposable
     {
         try
         {
+            // A test that failed while a read-only block publication stood would hand the next user a read-only device.
+            Run("blockdev", "--setrw", device);
             Run("losetup", "-d", device);
         }
         catch (InvalidOperationException)

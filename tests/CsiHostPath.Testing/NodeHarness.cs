@@ -31,18 +31,21 @@ public sealed class NodeHarness : IDisposable
         mount -t tmpfs -o size=1m,mode=0755 csi-hostpath-container "$CHP_NODE_CONTAINER_ROOT"
         mkdir -p "$CHP_NODE_CONTAINER_DATA"
         mount --bind "$CHP_NODE_HOST_DATA" "$CHP_NODE_CONTAINER_DATA"
+        if [ -n "$CHP_NODE_DATA_LINK" ]; then ln -s var/lib "$CHP_NODE_DATA_LINK"; fi
         exec "$@"
         """;
 
     private readonly LoopFileSystem _dataFileSystem;
     private readonly string _containerRoot;
+    private readonly string? _dataDirLink;
 
-    private NodeHarness(TempRoot root, LoopFileSystem dataFileSystem)
+    private NodeHarness(TempRoot root, LoopFileSystem dataFileSystem, bool dataDirThroughSymlink)
     {
         _dataFileSystem = dataFileSystem;
         _containerRoot = root.Combine("container");
         PodsDir = root.Combine("pods");
         ContainerDataDir = Path.Combine(_containerRoot, "var", "lib", "csi-hostpath");
+        _dataDirLink = dataDirThroughSymlink ? Path.Combine(_containerRoot, "lib-link") : null;
     }
 
     /// <summary>The data dir as the host sees it: where a test looks at what the driver left.</summary>
@@ -51,14 +54,21 @@ public sealed class NodeHarness : IDisposable
     /// <summary>The data dir as the driver sees it, and is told with --data-dir.</summary>
     public string ContainerDataDir { get; }
 
+    /// <summary>
+    /// What the driver is given with --data-dir: <see cref="ContainerDataDir"/>, or with a data dir through a symlink,
+    /// the same directory named through a symlink to its parent (made in every fresh namespace), as on distributions
+    /// whose /var/lib is a link.
+    /// </summary>
+    public string DataDirArgument => _dataDirLink is null ? ContainerDataDir : Path.Combine(_dataDirLink, "csi-hostpath");
+
     /// <summary>Where kubelet's target paths live, the same path on both sides.</summary>
     public string PodsDir { get; }
 
     /// <summary>Lays out the node: a <paramref name="dataDirBytes"/> sparse ext4 data dir and a shared pods dir.</summary>
-    public static NodeHarness Create(TempRoot root, long dataDirBytes = 8L << 30)
+    public static NodeHarness Create(TempRoot root, long dataDirBytes = 8L << 30, bool dataDirThroughSymlink = false)
     {
         var data = LoopFileSystem.Create(root, "data", dataDirBytes);
-        var harness = new NodeHarness(root, data);
+        var harness = new NodeHarness(root, data, dataDirThroughSymlink);
         Directory.CreateDirectory(harness.PodsDir);
         Directory.CreateDirectory(harness._containerRoot);
         LoopFileSystem.Run("mount", "--bind", harness.PodsDir, harness.PodsDir);
@@ -83,6 +93,7 @@ public sealed class NodeHarness : IDisposable
         start.Environment["CHP_NODE_CONTAINER_ROOT"] = _containerRoot;
         start.Environment["CHP_NODE_CONTAINER_DATA"] = ContainerDataDir;
         start.Environment["CHP_NODE_HOST_DATA"] = DataDir;
+        start.Environment["CHP_NODE_DATA_LINK"] = _dataDirLink ?? "";
         return start;
     }
 

@@ -39,20 +39,4 @@ internal static partial class Libc
         while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
         return result < 0 ? throw ErrnoException.FromLastError("statfs", path) : buffer;
     }
-
-    [LibraryImport(Name, EntryPoint = "fstatfs", SetLastError = true)]
-    private static partial int FStatFsRaw(SafeFdHandle fd, out StatFsBuffer buffer);
-
-    /// <summary>fstatfs(2); works on an O_PATH descriptor.</summary>
-    internal static StatFsBuffer FStatFs(SafeFdHandle fd, string path)
-    {
-        int result;
-        StatFsBuffer buffer;
-        do
-        {
-            result = FStatFsRaw(fd, out buffer);
-        }
-        while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
-        return result < 0 ? throw ErrnoException.FromLastError("fstatfs", path) : buffer;
-    }
 }

@@ -24,6 +24,12 @@ public interface ILoopDevices
     /// </summary>
     void Detach(string devicePath);
 
+    /// <summary>
+    /// Makes writes through the device fail (BLKROSET), or succeed again, for everyone who uses it: a read-only bind
+    /// of a device node still lets its opener write to the device.
+    /// </summary>
+    void SetReadOnly(string devicePath, bool readOnly);
+
     /// <summary>Caps the device at <paramref name="sizeLimit"/> and makes it see its image file's size within that cap.</summary>
     void Resize(string devicePath, long sizeLimit);
 }

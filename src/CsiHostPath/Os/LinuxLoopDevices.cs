@@ -16,6 +16,7 @@ public sealed class LinuxLoopDevices : ILoopDevices
     private const ulong LoopGetStatus64 = 0x4C05;
     private const ulong LoopSetCapacity = 0x4C07;
     private const ulong BlkGetSize64 = 0x80081272;
+    private const ulong BlkRoSet = 0x125D;
     private const uint AutoClear = 4;
     private const int MaxAttachAttempts = 16;
 
@@ -43,6 +44,9 @@ public sealed class LinuxLoopDevices : ILoopDevices
             {
                 using var loop = Open(device, Libc.O_RDWR);
                 Configure(loop, image, imagePath, sizeLimit, device);
+                // The read-only flag belongs to the device, not to an attachment: one left by its last user would
+                // make this image's filesystem unmountable (EACCES).
+                SetReadOnly(loop, readOnly: false, device);
                 return device;
             }
             catch (ErrnoException e) when (e.Errno == Errno.EBUSY && attempt < MaxAttachAttempts)
@@ -136,6 +140,8 @@ public sealed class LinuxLoopDevices : ILoopDevices
         {
             try
             {
+                // Given back writable: the next user of the device would otherwise inherit a read-only publication's flag.
+                SetReadOnly(loop, readOnly: false, devicePath);
                 Libc.Ioctl(loop, LoopClrFd, 0, devicePath);
             }
             catch (ErrnoException e) when (e.Errno == Errno.ENXIO)
@@ -166,6 +172,18 @@ public sealed class LinuxLoopDevices : ILoopDevices
         {
             return false;
         }
+    }
+
+    public void SetReadOnly(string devicePath, bool readOnly)
+    {
+        using var loop = Open(devicePath, Libc.O_RDONLY);
+        SetReadOnly(loop, readOnly, devicePath);
+    }
+
+    private static unsafe void SetReadOnly(SafeFdHandle loop, bool readOnly, string devicePath)
+    {
+        int value = readOnly ? 1 : 0;
+        Libc.Ioctl(loop, BlkRoSet, (nint)(&value), devicePath);
     }
 
     public void Resize(string devicePath, long sizeLimit)

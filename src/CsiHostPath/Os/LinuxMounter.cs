@@ -2,42 +2,26 @@ using CsiHostPath.Interop;
 
 namespace CsiHostPath.Os;
 
-public sealed partial class LinuxMounter(ILogger<LinuxMounter> logger) : IMounter
+public sealed class LinuxMounter : IMounter
 {
-    // statfs(2)'s ST_NOSUID, ST_NODEV and ST_NOEXEC have the values of MS_NOSUID, MS_NODEV and MS_NOEXEC.
-    private const long KeptFromSource = (long)(Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC);
-
     public void BindMount(SafeFdHandle source, string targetPath, MountFlags flags)
     {
-        // Mounting from /proc/self/fd/N binds exactly the directory that was opened without following
-        // links, so nothing a tenant renames or links in the meantime can redirect the mount.
+        // The target and the source are used as opened, without following links, so nothing a tenant renames or links
+        // in the meantime can redirect the mount.
         using var target = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW);
-        Libc.Mount(source.ProcPath, target.ProcPath, null, Libc.MS_BIND, null);
-        ulong extra = ToKernelFlags(flags);
-        if (extra == 0)
+        if (flags == MountFlags.None)
+        {
+            Libc.Mount(source.ProcPath, target.ProcPath, null, Libc.MS_BIND, null);
             return;
-        try
-        {
-            // Per-mount flags only take effect on a bind mount through a second, remounting call, which sets exactly
-            // the flags it is given: the source's nosuid, nodev and noexec are added, or a read-only publish would
-            // drop them. Opened again now, the path resolves to the root of the new mount.
-            ulong kept = (ulong)(Libc.FStatFs(source, targetPath).Flags & KeptFromSource);
-            using var mounted = Libc.OpenAt(null, targetPath, Libc.O_PATH | Libc.O_NOFOLLOW);
-            Libc.Mount(null, mounted.ProcPath, null, Libc.MS_BIND | Libc.MS_REMOUNT | extra | kept, null);
         }
-        catch (Exception e)
-        {
-            try
-            {
-                Libc.Umount2(targetPath, Libc.UMOUNT_NOFOLLOW | Libc.MNT_DETACH);
-            }
-            catch (ErrnoException undo)
-            {
-                // The caller must see why the mount failed, not why undoing it did.
-                LogUndoFailed(targetPath, e.Message, undo.Message);
-            }
-            throw;
-        }
+        // A bind mount remounted read-only afterwards is read-only only in this namespace: propagation to the host and
+        // the pod copied it when it was attached, still writable. So the copy gets its flags while it is detached and
+        // no other namespace can see it. A clone keeps the source's nosuid, nodev and noexec; the flags are only added.
+        // Closing the descriptor of a copy that was never attached takes it away, so a failure leaves nothing behind.
+        using var tree = Libc.OpenTreeClone(source, targetPath);
+        var (set, clear) = ToMountAttributes(flags);
+        Libc.MountSetAttr(tree, set, clear, targetPath);
+        Libc.MoveMount(tree, target, targetPath);
     }
 
     public void Mount(string device, string targetPath, string fsType, MountFlags flags, string? options = null) =>
@@ -97,6 +81,20 @@ public sealed partial class LinuxMounter(ILogger<LinuxMounter> logger) : IMounte
         return result;
     }
 
-    [LoggerMessage(EventId = 720, Level = LogLevel.Error, Message = "The bind mount at {TargetPath} failed ({Reason}) and could not be taken off again ({UndoReason})")]
-    private partial void LogUndoFailed(string targetPath, string reason, string undoReason);
+    private static (ulong Set, ulong Clear) ToMountAttributes(MountFlags flags)
+    {
+        ulong set = 0, clear = 0;
+        if (flags.HasFlag(MountFlags.ReadOnly)) set |= Libc.MOUNT_ATTR_RDONLY;
+        if (flags.HasFlag(MountFlags.NoSuid)) set |= Libc.MOUNT_ATTR_NOSUID;
+        if (flags.HasFlag(MountFlags.NoDev)) set |= Libc.MOUNT_ATTR_NODEV;
+        if (flags.HasFlag(MountFlags.NoExec)) set |= Libc.MOUNT_ATTR_NOEXEC;
+        if (flags.HasFlag(MountFlags.NoDirAtime)) set |= Libc.MOUNT_ATTR_NODIRATIME;
+        // The atime mode is one value, replaced as a whole; noatime wins over relatime, as with mount(2)'s flags.
+        if (flags.HasFlag(MountFlags.NoAtime) || flags.HasFlag(MountFlags.RelAtime))
+        {
+            clear |= Libc.MOUNT_ATTR__ATIME;
+            set |= flags.HasFlag(MountFlags.NoAtime) ? Libc.MOUNT_ATTR_NOATIME : Libc.MOUNT_ATTR_RELATIME;
+        }
+        return (set, clear);
+    }
 }

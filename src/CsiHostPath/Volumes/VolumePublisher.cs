@@ -59,6 +59,11 @@ public sealed partial class VolumePublisher(
             throw new VolumePreconditionException(
                 $"volume {volumeId} is already published at {other.TargetPath} with access mode {other.AccessMode}, and access mode {access.AccessMode} is asked for a second target; only SINGLE_NODE_MULTI_WRITER on both allows several targets");
         }
+        else if (record.AccessType == AccessType.Block && record.Publications.FirstOrDefault(p => p.ReadOnly != readOnly) is { } differing)
+        {
+            throw new VolumePreconditionException(
+                $"block volume {volumeId} is published at {differing.TargetPath} with readonly={differing.ReadOnly}; its device is read-only or writable for all its targets at once, so a second target with readonly={readOnly} is refused");
+        }
         if (mounted is { } occupant && !mountedHere)
             throw new VolumePreconditionException($"target_path {targetPath} already has something else mounted on it ({occupant.Source}), not volume {volumeId}");
 
@@ -78,7 +83,7 @@ public sealed partial class VolumePublisher(
         try
         {
             createdTarget = PublishTarget.Ensure(targetPath, record.AccessType);
-            using var source = OpenSource(record);
+            using var source = OpenSource(record, readOnly);
             mounter.BindMount(source, targetPath, VolumeAccessPolicy.ToMountFlags(access.MountFlags, readOnly));
         }
         catch (Exception e)
@@ -94,6 +99,11 @@ public sealed partial class VolumePublisher(
             {
                 LogRollbackFailed(record.VolumeId, targetPath, e.Message, rollback.Message);
             }
+            // Without the new mount API the flags could only be set in this namespace after the mount propagated, and
+            // a read-only publication would be writable on the host: refused, never granted silently.
+            if (e is ErrnoException { Errno: Errno.ENOSYS })
+                throw new VolumePreconditionException(
+                    $"this node's kernel cannot publish with readonly or mount flags ({e.Message}): it needs open_tree, mount_setattr and move_mount (Linux 5.12 or later) to make them hold outside the driver's mount namespace");
             throw;
         }
     }
@@ -104,11 +114,11 @@ public sealed partial class VolumePublisher(
     /// volume is damaged, as with an unreadable record, and the request itself is right (not INVALID_ARGUMENT, nor
     /// NOT_FOUND for a target that went away).
     /// </summary>
-    private SafeFdHandle OpenSource(VolumeRecord record)
+    private SafeFdHandle OpenSource(VolumeRecord record, bool readOnly)
     {
         try
         {
-            return backings.For(record).OpenPublishSource(record);
+            return backings.For(record).OpenPublishSource(record, readOnly);
         }
         catch (ErrnoException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR or Errno.EXDEV)
         {

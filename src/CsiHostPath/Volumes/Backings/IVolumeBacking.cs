@@ -20,8 +20,12 @@ public interface IVolumeBacking
     /// <summary>Before the volume's directory is removed or archived: releases what <see cref="Activate"/> took. Idempotent.</summary>
     void Deactivate(VolumeRecord record);
 
-    /// <summary>Opens what NodePublishVolume binds onto the target: a directory, or a block device node.</summary>
-    SafeFdHandle OpenPublishSource(VolumeRecord record);
+    /// <summary>
+    /// Opens what NodePublishVolume binds onto the target: a directory, or a block device node. A read-only bind of a
+    /// device node does not stop writes to the device, so for <paramref name="readOnly"/> a block device is made
+    /// read-only itself (and writable again for a writable publication).
+    /// </summary>
+    SafeFdHandle OpenPublishSource(VolumeRecord record, bool readOnly);
 
     /// <summary>What a publication of this volume shows at its target, without activating anything; null while there is nothing to publish.</summary>
     MountSource? PublishedSource(VolumeRecord record);

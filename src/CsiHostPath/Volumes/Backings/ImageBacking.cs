@@ -206,10 +206,14 @@ public sealed partial class ImageBacking(
         return devices.Distinct(StringComparer.Ordinal);
     }
 
-    public SafeFdHandle OpenPublishSource(VolumeRecord record)
+    public SafeFdHandle OpenPublishSource(VolumeRecord record, bool readOnly)
     {
         if (record.AccessType == AccessType.Block)
-            return Libc.OpenAt(null, Device(record), Libc.O_PATH | Libc.O_NOFOLLOW);
+        {
+            string device = Device(record);
+            loops.SetReadOnly(device, readOnly);
+            return Libc.OpenAt(null, device, Libc.O_PATH | Libc.O_NOFOLLOW);
+        }
         if (!IsMounted(layout.MountPath(record.VolumeId)))
             Activate(record);
         return layout.OpenMount(record.VolumeId);
