@@ -12,7 +12,10 @@ public abstract class DriverTest : IAsyncLifetime
 
     protected DriverProcess Driver { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Driver = await DriverProcess.StartOnNodeAsync(Root);
+    public async Task InitializeAsync() => Driver = await StartAsync(Root);
+
+    /// <summary>How the test class's node runs the driver; the plain harness unless a class needs another layout.</summary>
+    protected virtual Task<DriverProcess> StartAsync(TempRoot root) => DriverProcess.StartOnNodeAsync(root);
 
     public async Task DisposeAsync()
     {
