@@ -13,16 +13,16 @@ public sealed class ContentSources(
     VolumeContent content,
     DataDirLayout layout)
 {
-    /// <summary>What the source is; NOT_FOUND if it does not exist.</summary>
+    /// <summary>What the source is and what a copy of it will write; NOT_FOUND if it does not exist.</summary>
     public SourceContent Resolve(VolumeSource source)
     {
         if (source.Kind == VolumeSourceKind.Snapshot)
         {
             var snapshot = snapshots.Find(source.Id) is { Damage: null } found ? found : throw new SnapshotNotFoundException($"snapshot {source.Id}");
-            return new SourceContent(source, snapshot.Backing, snapshot.AccessType, snapshot.FsType, snapshot.SourceCapacityBytes, null);
+            return new SourceContent(source, snapshot.Backing, snapshot.AccessType, snapshot.FsType, snapshot.SourceCapacityBytes, content.CopyBytes(snapshot), null);
         }
         var volume = volumes.Find(source.Id) is { Damage: null } v ? v : throw new VolumeNotFoundException(source.Id);
-        return new SourceContent(source, volume.Backing, volume.AccessType, volume.FsType, volume.CapacityBytes, volume);
+        return new SourceContent(source, volume.Backing, volume.AccessType, volume.FsType, volume.CapacityBytes, content.CopyBytes(volume), volume);
     }
 
     /// <summary>

@@ -38,10 +38,10 @@ public sealed partial class GroupSnapshotManager(
             // Members a crashed or failed earlier attempt left are not of this instant: they go, and all are cut anew.
             foreach (var volumeId in wanted)
                 snapshotManager.Remove(SnapshotId.ForMember(groupId, volumeId));
-            snapshotManager.EnsureFits(sources);
             var members = new List<SnapshotRecord>();
             try
             {
+                using (var reservation = snapshotManager.Reserve(sources))
                 using (var freezes = content.Freeze(sources, cancellationToken))
                 {
                     foreach (var source in sources)

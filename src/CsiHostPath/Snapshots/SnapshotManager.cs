@@ -28,8 +28,8 @@ public sealed partial class SnapshotManager(
         }
         using var sourceLease = locks.Acquire(sourceVolumeId);
         var source = Source(sourceVolumeId);
-        EnsureFits([source]);
         SnapshotRecord record;
+        using (var reservation = Reserve([source]))
         using (var freezes = content.Freeze([source], cancellationToken))
             record = Take(snapshotId, name, source, "", freezes.Token);
         index.Put(record);
@@ -45,17 +45,15 @@ public sealed partial class SnapshotManager(
     }
 
     /// <summary>
-    /// RESOURCE_EXHAUSTED before anything is made when the copies cannot fit. Where the filesystem shares blocks a copy
-    /// takes next to nothing up front; a copy that runs out of space anyway fails with ENOSPC and leaves nothing behind.
+    /// Claims the space the copies of <paramref name="sources"/> will write until the returned reservation is disposed,
+    /// once they are written; RESOURCE_EXHAUSTED before anything is made when they cannot fit. Check and claim are one
+    /// step, so two snapshots racing for the last bytes cannot both start.
     /// </summary>
-    internal void EnsureFits(IReadOnlyList<VolumeRecord> sources)
+    internal CapacityPlanner.Reservation Reserve(IReadOnlyList<VolumeRecord> sources)
     {
-        if (content.SharesBlocks)
-            return;
-        long needed = sources.Sum(content.Occupied);
-        long available = capacity.Available();
-        if (needed > available)
-            throw new InsufficientCapacityException($"a snapshot needs {needed} bytes (what the volume holds) and {available} bytes are free on this node");
+        long needed = sources.Sum(content.CopyBytes);
+        return capacity.ReserveCopy(needed,
+            available => $"a snapshot needs {needed} bytes (what the volume holds) and {available} bytes are free on this node");
     }
 
     /// <summary>Copies <paramref name="source"/> into a new snapshot and commits it; the caller holds the locks and any freeze.</summary>

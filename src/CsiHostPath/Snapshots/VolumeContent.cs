@@ -41,10 +41,17 @@ public sealed partial class VolumeContent(DataDirLayout layout, IMounter mounter
         return allocated;
     }
 
-    /// <summary>Bytes a copy of the volume would take where blocks cannot be shared: what its data occupies now.</summary>
-    public long Occupied(VolumeRecord volume) => volume.Backing == Backing.Directory
-        ? DirectoryTree.Usage(layout.DataPath(volume.VolumeId)).Bytes
+    /// <summary>
+    /// Bytes a copy of the volume will write: what its data occupies now, or nothing where the filesystem shares blocks
+    /// (a reflinked copy takes next to no space; one that runs out anyway fails with ENOSPC and leaves nothing behind).
+    /// </summary>
+    public long CopyBytes(VolumeRecord volume) =>
+        SharesBlocks ? 0
+        : volume.Backing == Backing.Directory ? DirectoryTree.Usage(layout.DataPath(volume.VolumeId)).Bytes
         : (long)Libc.Lstat(layout.ImagePath(volume.VolumeId)).Blocks * 512;
+
+    /// <summary>Bytes a restore of the snapshot will write: what the snapshot occupies, or nothing where blocks are shared.</summary>
+    public long CopyBytes(SnapshotRecord snapshot) => SharesBlocks ? 0 : snapshot.SizeBytes;
 
     /// <summary>
     /// Freezes the mounted filesystems of the image volumes among <paramref name="volumes"/>, all before the first copy,

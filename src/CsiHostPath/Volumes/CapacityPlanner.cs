@@ -5,8 +5,8 @@ namespace CsiHostPath.Volumes;
 
 /// <summary>
 /// What a new volume can still get on this node: the data dir's free bytes, less what image volumes were
-/// promised but have not written yet (their sparse files grow into it), unless overcommit is allowed; and none at
-/// all of a kind this node cannot make.
+/// promised but have not written yet (their sparse files grow into it), unless overcommit is allowed, and less what
+/// copies in flight (snapshots, restores, clones) have claimed; and none at all of a kind this node cannot make.
 /// </summary>
 public sealed class CapacityPlanner(
     DataDirLayout layout,
@@ -28,19 +28,29 @@ public sealed class CapacityPlanner(
     /// <summary>
     /// Claims <paramref name="bytes"/> for a volume being made or grown until the returned reservation is disposed, by
     /// which time <see cref="ImagePromises"/> holds the volume at its new size and <see cref="Available"/> counts its promise from there.
-    /// Throws what <paramref name="refusal"/> says, given the bytes available, when they do not fit.
+    /// <paramref name="copied"/> is what a content source (snapshot, volume) will write into it: held too, where the
+    /// volume's own promise does not already cover it. Throws what <paramref name="refusal"/> says, given the bytes
+    /// available, when they do not fit.
     /// </summary>
-    public Reservation Reserve(long bytes, Backing backing, Func<long, string> refusal)
+    public Reservation Reserve(long bytes, Backing backing, Func<long, string> refusal, long copied = 0) =>
+        // Only a promise ImagePromises will count once the volume is there is held meanwhile; a directory takes no space up front.
+        Claim(Math.Max(bytes, copied), Promises(backing) ? bytes : copied, refusal);
+
+    /// <summary>
+    /// Claims <paramref name="bytes"/> that a copy (a snapshot) is about to write, until the returned reservation is
+    /// disposed once they are written and the filesystem's free space counts them.
+    /// </summary>
+    public Reservation ReserveCopy(long bytes, Func<long, string> refusal) => Claim(bytes, bytes, refusal);
+
+    private Reservation Claim(long needed, long held, Func<long, string> refusal)
     {
         lock (_lock)
         {
             long available = Unclaimed();
-            if (bytes > available)
+            if (needed > available)
                 throw new InsufficientCapacityException(refusal(available));
-            // Only a promise ImagePromises will count once the volume is there is held meanwhile; a directory takes no space up front.
-            long claimed = Promises(backing) ? bytes : 0;
-            _reserved += claimed;
-            return new Reservation(this, claimed);
+            _reserved += held;
+            return new Reservation(this, held);
         }
     }
 
@@ -49,10 +59,8 @@ public sealed class CapacityPlanner(
     private long Unclaimed()
     {
         long free = FileSystemStats.Of(layout.Root).AvailableBytes;
-        if (options.AllowImageOvercommit)
-            return free;
-        // One statfs and two counters, however many volumes the node has.
-        return Math.Max(0, free - promises.Total - _reserved);
+        // One statfs and two counters, however many volumes the node has. Overcommit forgets promises, never copies in flight.
+        return Math.Max(0, free - (options.AllowImageOvercommit ? 0 : promises.Total) - _reserved);
     }
 
     private void Release(long bytes)

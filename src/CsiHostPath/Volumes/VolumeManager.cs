@@ -51,9 +51,11 @@ public sealed partial class VolumeManager(
         var source = spec.Source is null ? null : sources.Resolve(spec.Source);
         if (source is not null)
             size = ContentSources.Fit(source, parameters.Backing, accessType, fsType, spec.Capacity, size);
-        // Held until the index has the volume: from then on the index's promise counts instead.
+        // Held until the index has the volume: from then on the index's promise counts instead, and the copy is written.
+        long copied = source?.CopyBytes ?? 0;
         using var reservation = capacity.Reserve(size, parameters.Backing,
-            available => $"a volume of {size} bytes does not fit: {available} bytes are free for new volumes on this node");
+            available => $"a volume of {size} bytes{(source is null ? "" : $" filled with {copied} bytes copied from its source")} does not fit: {available} bytes are free for new volumes on this node",
+            copied);
 
         var record = new VolumeRecord
         {
