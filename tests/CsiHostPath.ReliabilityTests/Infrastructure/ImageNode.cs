@@ -13,11 +13,14 @@ public sealed class ImageNode : IAsyncDisposable
 {
     public const long MiB = 1 << 20;
 
-    private ImageNode(TempRoot root, LoopFileSystem dataFs, DriverProcess driver)
+    private readonly IReadOnlyList<string> _arguments;
+
+    private ImageNode(TempRoot root, LoopFileSystem dataFs, DriverProcess driver, IReadOnlyList<string> arguments)
     {
         Root = root;
         DataFs = dataFs;
         Driver = driver;
+        _arguments = arguments;
     }
 
     public TempRoot Root { get; }
@@ -34,12 +37,17 @@ public sealed class ImageNode : IAsyncDisposable
         var dataFs = LoopFileSystem.Create(root, "datafs", dataBytes);
         string socket = root.Combine("csi.sock");
         string dataDir = Path.Combine(dataFs.MountPoint, "csi");
-        var driver = await DriverProcess.StartWithArgumentsAsync(
-            root, socket, dataDir,
-            ["--endpoint", "unix://" + socket, "--data-dir", dataDir, "--node-id", DriverProcess.NodeId, "--log-level", "Debug", .. extraArgs],
-            new Dictionary<string, string>());
-        return new ImageNode(root, dataFs, driver);
+        string[] arguments = ["--endpoint", "unix://" + socket, "--data-dir", dataDir, "--node-id", DriverProcess.NodeId, "--log-level", "Debug", .. extraArgs];
+        var driver = await DriverProcess.StartWithArgumentsAsync(root, socket, dataDir, arguments, new Dictionary<string, string>());
+        return new ImageNode(root, dataFs, driver, arguments);
     }
+
+    /// <summary>
+    /// Another driver on this node's data dir and socket, started through <paramref name="launcher"/> (such as strace);
+    /// <see cref="Driver"/> must have stopped.
+    /// </summary>
+    public Task<DriverProcess> StartAnotherAsync(IReadOnlyList<string> launcher) =>
+        DriverProcess.StartWithArgumentsAsync(Root, Driver.SocketPath, DataDir, _arguments, new Dictionary<string, string>(), launcher);
 
     public string VolumeDir(string volumeId) => Path.Combine(DataDir, "volumes", volumeId);
 
