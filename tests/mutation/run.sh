@@ -28,6 +28,6 @@ fi
 
 cd "$repo/tests/CsiHostPath.UnitTests"
 "$tool_dir/dotnet-stryker" --project CsiHostPath.csproj "${mutate[@]}" \
-  --concurrency "${CHP_STRYKER_CONCURRENCY:-2}" --coverage-analysis perTest \
+  --concurrency "${CHP_STRYKER_CONCURRENCY:-2}" --skip-version-check \
   --reporter progress --reporter markdown --reporter json \
   --output "$repo/tests/mutation/StrykerOutput" --break-at 0
