@@ -112,35 +112,31 @@ public sealed class HostileTenantTests(HostileTenantTests.Fixture fixture, ITest
     /// A tenant process that never stops writing: the delete gives up (DirectoryTree.Remove: after 100 lost races, or
     /// 5 s after the first) with the spec's "volume in use", FAILED_PRECONDITION naming the volume, rather than spin
     /// for as long as the tenant writes; it leaves the canary alone, and a retry once the writer is gone finishes the
-    /// removal. The tenant swaps until it sees the delete begin (its directory moved into .trash) and goes on for as
-    /// long as the call lasts. The driver's unlinkat calls are slowed (strace) so that the tenant creates names
-    /// faster than the driver removes them every time: the first pass then never ends, and only the directory growing
-    /// under the removal shows the writer.
+    /// removal. The tenant (<see cref="DirectorySpawner"/>) starts when it sees the delete begin, and then makes ten new
+    /// directories for each one the driver removes, slowed by 2 ms per unlinkat (strace): it only adds new names, so
+    /// no directory the driver emptied is ever found full again and the first pass never ends; only the directory
+    /// growing under the removal shows the writer.
     /// </summary>
     [Fact]
     public async Task DeleteVolume_TenantNeverStopsWriting_GivesUpThenFinishesOnceItStops()
     {
         string volumeId = await fixture.CreateAsync("endless-writer");
-        string data = fixture.DataPath(volumeId);
-        Directory.CreateDirectory(Path.Combine(data, "victim", "sub"));
-        // strace first: the tenant starts writing only just before the delete, so it floods nothing beforehand.
         using (SyscallFault.Delay(fixture.Driver.Pid, "unlinkat", TimeSpan.FromMilliseconds(2)))
-        using (var swapper = new SymlinkSwapper(data, fixture.Canary.Path, maxSwaps: long.MaxValue))
+        using (var spawner = new DirectorySpawner(fixture.DataPath(volumeId), initial: 1_000))
         {
-            swapper.WaitForFirstSwap();
             var clock = Stopwatch.StartNew();
             var error = await Assert.ThrowsAsync<RpcException>(async () =>
                 await fixture.Client.Controller.DeleteVolumeAsync(new Csi.V1.DeleteVolumeRequest { VolumeId = volumeId }, deadline: DateTime.UtcNow.AddSeconds(60)));
             clock.Stop();
-            long landed = swapper.Landed;
+            long created = spawner.Created;
 
             // external-provisioner retries a failed delete with backoff, as the spec's recovery for "volume in use" says.
             Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
             Assert.Contains($"volume {volumeId} is in use", error.Status.Detail);
             Assert.Contains("keeps writing", error.Status.Detail);
-            Assert.True(landed > 0, "the tenant never wrote while the driver was removing its volume");
+            Assert.True(spawner.DeleteSeen && created > 0, "the tenant never wrote while the driver was removing its volume");
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the delete spun for {clock.Elapsed} racing the writer");
-            Results.Report(output, "delete-give-up", $"seconds={clock.Elapsed.TotalSeconds:F1} swaps_during_removal={landed} detail=\"{error.Status.Detail}\"");
+            Results.Report(output, "delete-give-up", $"seconds={clock.Elapsed.TotalSeconds:F1} created_during_removal={created} detail=\"{error.Status.Detail}\"");
         }
         fixture.Canary.AssertUntouched();
 

@@ -62,6 +62,7 @@ public sealed class PowerLossTests : IAsyncLifetime
         foreach (var id in acknowledged)
         {
             string record = Path.Combine(_driver.DataDir, "volumes", id, "volume.json");
+            Assert.True(File.Exists(record), $"volume {id} was acknowledged, and its record is gone after the power loss");
             byte[] content = File.ReadAllBytes(record);
             Assert.True(content.Length > 0, $"the record of {id} is empty after the power loss");
             using var json = JsonDocument.Parse(content);

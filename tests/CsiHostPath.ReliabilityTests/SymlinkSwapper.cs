@@ -17,16 +17,14 @@ internal sealed class SymlinkSwapper : IDisposable
     private readonly int _dir;
     private readonly string _canary;
     private readonly Thread _thread;
-    private readonly long _maxSwaps;
     private volatile bool _stop;
     private long _swaps;
     private long _landed;
 
-    public SymlinkSwapper(string volumeData, string canary, long maxSwaps = Burst)
+    public SymlinkSwapper(string volumeData, string canary)
     {
         _dir = Native.OpenDirectory(volumeData);
         _canary = canary;
-        _maxSwaps = maxSwaps;
         _thread = new Thread(Run) { IsBackground = true, Name = "tenant-swapper" };
         _thread.Start();
     }
@@ -68,7 +66,7 @@ internal sealed class SymlinkSwapper : IDisposable
         var subFile = Native.Z("victim/sub/f");
         var moved = Native.Z("moved");
         string descriptor = $"/proc/self/fd/{_dir}";
-        for (long i = 0; !_stop && _landed < _maxSwaps; i++)
+        for (long i = 0; !_stop && _landed < Burst; i++)
         {
             string? where = new FileInfo(descriptor).LinkTarget;
             if (where is null || where.EndsWith(" (deleted)", StringComparison.Ordinal))

@@ -25,6 +25,9 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
     private static partial int OpenAtRaw(int dirFd, byte* path, int flags, int mode);
 
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static partial int StatxRaw(int dirFd, byte* path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true)]
     private static partial int MkDirAtRaw(int dirFd, byte* path, int mode);
 
@@ -63,6 +66,17 @@ internal static unsafe partial class Native
     {
         fixed (byte* p = nameZ)
             return OpenAtRaw(dirFd, p, flags | O_CLOEXEC, mode);
+    }
+
+    /// <summary>The link count of the file <paramref name="fd"/> (a directory's: 2 plus its subdirectories), or -1 if statx fails.</summary>
+    public static long LinkCount(int fd)
+    {
+        const int AT_EMPTY_PATH = 0x1000;
+        const uint STATX_NLINK = 0x4;
+        byte* status = stackalloc byte[256];
+        byte empty = 0;
+        // struct statx: stx_nlink is the u32 at offset 16, on every architecture.
+        return StatxRaw(fd, &empty, AT_EMPTY_PATH, STATX_NLINK, status) == 0 ? *(uint*)(status + 16) : -1;
     }
 
     public static int MkDirAt(int dirFd, byte[] nameZ, int mode = 0b111_101_101)

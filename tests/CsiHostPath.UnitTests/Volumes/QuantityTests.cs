@@ -25,6 +25,14 @@ public sealed class QuantityTests
     [InlineData("+5", 5)]
     [InlineData(".5Ki", 512)]
     [InlineData("0.1", 1)]
+    [InlineData("2T", 2_000_000_000_000)]
+    [InlineData("3P", 3_000_000_000_000_000)]
+    [InlineData("1E", 1_000_000_000_000_000_000)]
+    [InlineData("1e18", 1_000_000_000_000_000_000)]
+    [InlineData("5e-1", 1)]
+    [InlineData("1e-18", 1)]
+    [InlineData("9223372036854775807", long.MaxValue)]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000001", 1)]
     public void TryParseBytes_Quantity_GivesBytesRoundedUp(string text, long expected)
     {
         Assert.True(Quantity.TryParseBytes(text, out long bytes), text);
@@ -48,6 +56,9 @@ public sealed class QuantityTests
     [InlineData("99999999999999999999")]
     [InlineData("0x10")]
     [InlineData("1Gi ")]
+    [InlineData("00000000000000000000000000000000000000000000000000000000000000001")]
+    [InlineData("1e-19")]
+    [InlineData("9223372036854775808")]
     public void TryParseBytes_NotAByteQuantity_False(string text)
     {
         Assert.False(Quantity.TryParseBytes(text, out _), text);

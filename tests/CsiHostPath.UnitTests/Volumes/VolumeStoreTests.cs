@@ -111,6 +111,78 @@ public sealed class VolumeStoreTests : IDisposable
 
         Assert.False(Directory.Exists(_layout.VolumeDir(record.VolumeId)));
         Assert.Empty(store.LoadAll());
+        Assert.Empty(Directory.GetFileSystemEntries(_layout.TrashDir));
+    }
+
+    /// <summary>What a delete that gave up (a tenant kept writing) left in .trash is finished by the retried delete, and only that volume's.</summary>
+    [Fact]
+    public void Delete_Retried_FinishesWhatTheFirstLeftInTrash()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        string leftover = Path.Combine(_layout.TrashDir, record.VolumeId + "-1-100");
+        string other = Path.Combine(_layout.TrashDir, VolumeId.FromName("other") + "-2-200");
+        Directory.CreateDirectory(Path.Combine(leftover, "data", "sub"));
+        Directory.CreateDirectory(other);
+
+        store.Delete(record.VolumeId);
+
+        Assert.False(Directory.Exists(leftover), "the retried delete left the first one's remains in .trash");
+        Assert.True(Directory.Exists(other), "the retried delete removed another volume's remains");
+    }
+
+    [Fact]
+    public void Update_ReplacesTheRecord()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        Create(store, record);
+
+        store.Update(record with { CapacityBytes = 8192 });
+
+        Assert.Equal(8192, Assert.Single(NewStore().LoadAll()).CapacityBytes);
+        Assert.Equal(["volume.json"], Directory.GetFiles(_layout.VolumeDir(record.VolumeId)).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void LoadAll_RecordNamingAnotherVolume_MarksItDamaged()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        Create(store, record);
+        Create(store, Record("other"));
+        File.Copy(Path.Combine(_layout.VolumeDir(VolumeId.FromName("other")), "volume.json"), Path.Combine(_layout.VolumeDir(record.VolumeId), "volume.json"), overwrite: true);
+
+        var loaded = NewStore().LoadAll().Single(r => r.VolumeId == record.VolumeId);
+
+        Assert.NotNull(loaded.Damage);
+        Assert.Contains("another id", loaded.Damage);
+    }
+
+    [Fact]
+    public void Initialize_OpenDirectories_MadePrivate()
+    {
+        Directory.CreateDirectory(_layout.VolumesDir);
+        File.SetUnixFileMode(_layout.VolumesDir, (UnixFileMode)0b111_101_101);
+
+        NewStore();
+
+        Assert.Equal((UnixFileMode)0b111_000_000, File.GetUnixFileMode(_layout.VolumesDir));
+        Assert.Equal((UnixFileMode)0b111_000_000, File.GetUnixFileMode(_layout.TrashDir));
+    }
+
+    /// <summary>A staging directory a crash left for an id is emptied before the id is staged anew.</summary>
+    [Fact]
+    public void Create_OverAStagingLeftover_StartsFromAnEmptyDirectory()
+    {
+        var store = NewStore();
+        var record = Record("pv");
+        Directory.CreateDirectory(Path.Combine(_layout.StagingDir, record.VolumeId, "data"));
+        File.WriteAllText(Path.Combine(_layout.StagingDir, record.VolumeId, "data", "stale"), "x");
+
+        Create(store, record);
+
+        Assert.Empty(Directory.GetFileSystemEntries(_layout.DataPath(record.VolumeId)));
     }
 
     [Fact]
