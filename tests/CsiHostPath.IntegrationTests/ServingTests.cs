@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
 using Csi.V1;
 using CsiHostPath.Client;
 using CsiHostPath.Testing;
@@ -231,19 +229,13 @@ public sealed class ServingTests : IDisposable
         }
     }
 
-    /// <summary>Directory volumes as the driver records them, written straight to disk: creating them through it would take longer than the test. Enough that loading them takes a while (docs/performance.md: 5,000 take ~100 ms in the AOT build), without their data dirs, which loading does not look at.</summary>
+    /// <summary>Enough directory volume records that loading them takes a while (docs/performance.md: 5,000 take ~100 ms in the AOT build).</summary>
     private static void WriteDirectoryVolumeRecords(string dataDir, int count)
     {
-        foreach (var dir in (string[])["volumes", ".staging", ".trash", "archived"])
-            Directory.CreateDirectory(Path.Combine(dataDir, dir));
         for (int i = 0; i < count; i++)
         {
-            string name = $"pvc-gate-{i:D5}";
-            string id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..32];
-            string volume = Path.Combine(dataDir, "volumes", id);
-            Directory.CreateDirectory(volume);
-            File.WriteAllText(Path.Combine(volume, "volume.json"),
-                $$"""{"volumeId":"{{id}}","name":"{{name}}","capacityBytes":1048576,"parameters":{},"createdAt":"2026-12-01T12:00:00+00:00","backing":"Directory","accessType":"Mount","fsType":"","onDelete":"Delete","projectId":0,"publications":[]}""");
+            var (path, json) = VolumeRecordFiles.DirectoryVolume(dataDir, $"pvc-gate-{i:D5}");
+            File.WriteAllText(path, json);
         }
     }
 

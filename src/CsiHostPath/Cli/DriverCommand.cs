@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using CsiHostPath.Options;
 using CsiHostPath.Volumes;
 
@@ -29,6 +30,17 @@ public static class DriverCommand
             Description = "CSI driver name; StorageClasses name it as their provisioner.",
             DefaultValueFactory = _ => DriverOptionsDefaults.DriverName,
         };
+        var httpEndpoint = new Option<string>("--http-endpoint")
+        {
+            Description = "Serve Prometheus metrics at /metrics over HTTP on this TCP address: 0.0.0.0:9810, [::1]:9810, or :9810 for every address. Empty (the default): no metrics.",
+            DefaultValueFactory = _ => "",
+        };
+        httpEndpoint.Validators.Add(result =>
+        {
+            string text = result.GetValueOrDefault<string>();
+            if (!TryParseHttpEndpoint(text, out _))
+                result.AddError($"--http-endpoint: '{text}' is not ADDR:PORT with a port from 1 to 65535 (such as 0.0.0.0:9810, [::1]:9810 or :9810)");
+        });
         var maxVolumes = new Option<long>("--max-volumes-per-node")
         {
             Description = "Most volumes that may be published on this node, reported to the scheduler (0: no limit).",
@@ -107,7 +119,7 @@ public static class DriverCommand
 
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers, idleTimeout,
+            endpoint, nodeId, dataDir, driverName, httpEndpoint, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers, idleTimeout,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -115,6 +127,7 @@ public static class DriverCommand
             NodeId = result.GetValue(nodeId)!,
             DataDir = Path.TrimEndingDirectorySeparator(result.GetValue(dataDir)!),
             DriverName = result.GetValue(driverName)!,
+            HttpEndpoint = TryParseHttpEndpoint(result.GetValue(httpEndpoint)!, out var http) ? http : null,
             MaxVolumesPerNode = result.GetValue(maxVolumes),
             DefaultVolumeSizeBytes = result.GetValue(defaultSize),
             AllowImageOvercommit = result.GetValue(overcommit),
@@ -147,6 +160,21 @@ public static class DriverCommand
             return duration;
         result.AddError($"{OptionName(result)}: '{text}' is not a duration such as 1m, 30s, 500ms or 30");
         return TimeSpan.Zero;
+    }
+
+    /// <summary>The kubernetes-csi sidecars' form of --http-endpoint: ADDR:PORT, or :PORT for every address; empty is off (null).</summary>
+    private static bool TryParseHttpEndpoint(string text, out IPEndPoint? endpoint)
+    {
+        endpoint = null;
+        if (text.Length == 0)
+            return true;
+        if (text.StartsWith(':') && int.TryParse(text.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int anyPort)
+            && anyPort is > 0 and <= IPEndPoint.MaxPort)
+            endpoint = new IPEndPoint(IPAddress.IPv6Any, anyPort);
+        // IPEndPoint.TryParse takes a bare address as port 0: a port must be given.
+        else if (IPEndPoint.TryParse(text, out var parsed) && parsed.Port > 0)
+            endpoint = parsed;
+        return endpoint is not null;
     }
 
     private static string OptionName(System.CommandLine.Parsing.ArgumentResult result) =>

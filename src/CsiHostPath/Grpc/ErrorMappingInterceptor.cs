@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CsiHostPath.Interop;
+using CsiHostPath.Metrics;
 using CsiHostPath.Volumes;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -18,6 +19,8 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         long start = Stopwatch.GetTimestamp();
         string method = context.Method[(context.Method.LastIndexOf('/') + 1)..];
         string volumeId = VolumeIdOf(request);
+        var code = StatusCode.OK;
+        DriverMeter.RpcStarted(method);
         try
         {
             var response = await continuation(request, context);
@@ -27,11 +30,16 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         catch (Exception e)
         {
             var status = Bounded(ToStatus(e));
+            code = status.StatusCode;
             var level = status.StatusCode is StatusCode.Internal or StatusCode.Unknown ? LogLevel.Error : LogLevel.Warning;
             LogCall(level, method, volumeId, status.StatusCode, Stopwatch.GetElapsedTime(start).TotalMilliseconds, status.Detail);
             if (level == LogLevel.Error)
                 LogUnexpected(e, method, volumeId);
             throw new RpcException(status);
+        }
+        finally
+        {
+            DriverMeter.RpcCompleted(method, code, Stopwatch.GetElapsedTime(start));
         }
     }
 

@@ -1,4 +1,5 @@
 using CsiHostPath.Grpc;
+using CsiHostPath.Metrics;
 using CsiHostPath.Options;
 using CsiHostPath.Os;
 using CsiHostPath.Snapshots;
@@ -82,6 +83,9 @@ internal static partial class DriverHost
         {
             await app.StartAsync(cancellationToken);
             UnixSocketEndpoint.Restrict(options.Endpoint);
+            // Served from here on, while the records load.
+            if (options.HttpEndpoint is { } http)
+                LogServingMetrics(logger, http.ToString(), MetricsEndpoint.Path);
             // Calls that arrive meanwhile wait at the gate (RequestGate).
             provider.GetRequiredService<VolumeRecovery>().Run();
             provider.GetRequiredService<SnapshotRecovery>().Run();
@@ -131,6 +135,8 @@ internal static partial class DriverHost
             // quiet node may send nothing for hours: Kestrel's 130 s keep-alive would restart them all the time.
             kestrel.Limits.KeepAliveTimeout = options.ConnectionIdleTimeout == Timeout.InfiniteTimeSpan ? Never : options.ConnectionIdleTimeout;
             kestrel.ListenUnixSocket(options.Endpoint, listen => listen.Protocols = HttpProtocols.Http2);
+            if (options.HttpEndpoint is { } http)
+                MetricsEndpoint.Listen(kestrel, http);
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc(grpc =>
@@ -140,8 +146,12 @@ internal static partial class DriverHost
             grpc.EnableDetailedErrors = false;
         });
         AddDriver(builder.Services, options);
+        if (options.HttpEndpoint is not null)
+            MetricsEndpoint.AddServices(builder.Services);
 
         var app = builder.Build();
+        if (options.HttpEndpoint is not null)
+            MetricsEndpoint.Map(app);
         app.Use(app.Services.GetRequiredService<RequestGate>().InvokeAsync);
         app.MapGrpcService<IdentityService>();
         app.MapGrpcService<ControllerService>();
@@ -197,6 +207,9 @@ internal static partial class DriverHost
     [LoggerMessage(EventId = 10, Level = LogLevel.Information,
         Message = "Driver {DriverName} listening on {Endpoint}, volumes in {DataDir}, node {NodeId}")]
     private static partial void LogListening(ILogger logger, string driverName, string endpoint, string dataDir, string nodeId);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Information, Message = "Serving metrics at http://{HttpEndpoint}{MetricsPath}")]
+    private static partial void LogServingMetrics(ILogger logger, string httpEndpoint, string metricsPath);
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Information,
         Message = "Stopping on SIGTERM or SIGINT: no new calls; {InFlight} calls in flight get up to {GraceSeconds} s to finish")]

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace CsiHostPath.Options;
 
 /// <summary>Everything the driver is told on its command line.</summary>
@@ -11,6 +13,9 @@ public sealed class DriverOptions
     public string DataDir { get; set; } = DriverOptionsDefaults.DataDir;
 
     public string DriverName { get; set; } = DriverOptionsDefaults.DriverName;
+
+    /// <summary>Where /metrics is served over HTTP/1.1 on TCP; null (the default) serves no metrics.</summary>
+    public IPEndPoint? HttpEndpoint { get; set; }
 
     /// <summary>0 means no limit, as NodeGetInfo defines it.</summary>
     public long MaxVolumesPerNode { get; set; }

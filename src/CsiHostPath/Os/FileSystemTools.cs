@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CsiHostPath.Interop;
+using CsiHostPath.Metrics;
 
 namespace CsiHostPath.Os;
 
@@ -26,14 +27,14 @@ public sealed class FileSystemTools
     /// <summary>Smallest filesystem mkfs accepts (xfsprogs refuses below 300 MiB).</summary>
     public static long MinimumBytes(string fsType) => fsType == "xfs" ? 300L << 20 : 1L << 20;
 
-    public void Format(string imagePath, string fsType)
+    public void Format(string imagePath, string fsType) => DriverMeter.Counted(OsOperation.Mkfs, () =>
     {
         if (fsType == "xfs")
             Run("mkfs.xfs", "-q", "-f", imagePath);
         else
             // No blocks reserved for root: the pod gets the whole size it asked for.
             Run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", imagePath);
-    }
+    });
 
     /// <summary>Why a mounted <paramref name="fsType"/> cannot be grown by this process, or null when it can.</summary>
     public static string? OnlineGrowthRefusal(string fsType) =>
@@ -42,22 +43,25 @@ public sealed class FileSystemTools
             : null;
 
     /// <summary>Grows a mounted filesystem to fill its (already grown) device.</summary>
-    public void Grow(string devicePath, string mountPath, string fsType)
+    public void Grow(string devicePath, string mountPath, string fsType) => DriverMeter.Counted(OsOperation.Grow, () =>
     {
         if (fsType == "xfs")
             Run("xfs_growfs", mountPath);
         else
             Run("resize2fs", devicePath);
-    }
+    });
 
     /// <summary>Grows an unmounted filesystem to fill its (already grown) device: resize2fs needs no capability then.</summary>
     public void GrowOffline(string devicePath, string fsType)
     {
         if (fsType != "ext4")
             throw new InvalidOperationException($"only ext4 is grown unmounted, not {fsType}");
-        // resize2fs refuses a filesystem not checked since its last mount; e2fsck's 1 means it corrected something.
-        Run("e2fsck", [0, 1], "-f", "-p", devicePath);
-        Run("resize2fs", devicePath);
+        DriverMeter.Counted(OsOperation.Grow, () =>
+        {
+            // resize2fs refuses a filesystem not checked since its last mount; e2fsck's 1 means it corrected something.
+            Run("e2fsck", [0, 1], "-f", "-p", devicePath);
+            Run("resize2fs", devicePath);
+        });
     }
 
     private static string? MissingTools(params string[] tools)

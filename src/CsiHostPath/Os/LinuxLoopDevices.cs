@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using CsiHostPath.Interop;
+using CsiHostPath.Metrics;
 
 namespace CsiHostPath.Os;
 
@@ -33,7 +34,10 @@ public sealed class LinuxLoopDevices : ILoopDevices
 
     public static bool IsSupported => File.Exists(Control);
 
-    public string Attach(string imagePath, long sizeLimit)
+    public string Attach(string imagePath, long sizeLimit) =>
+        DriverMeter.Counted(OsOperation.LoopAttach, () => AttachFree(imagePath, sizeLimit));
+
+    private static string AttachFree(string imagePath, long sizeLimit)
     {
         using var image = Libc.OpenAt(null, imagePath, Libc.O_RDWR | Libc.O_NOFOLLOW);
         using var control = Libc.OpenAt(null, Control, Libc.O_RDWR);
@@ -124,7 +128,9 @@ public sealed class LinuxLoopDevices : ILoopDevices
         return (long)size;
     }
 
-    public void Detach(string devicePath)
+    public void Detach(string devicePath) => DriverMeter.Counted(OsOperation.LoopDetach, () => DetachOnce(devicePath));
+
+    private static void DetachOnce(string devicePath)
     {
         SafeFdHandle loop;
         try
@@ -186,7 +192,9 @@ public sealed class LinuxLoopDevices : ILoopDevices
         Libc.Ioctl(loop, BlkRoSet, (nint)(&value), devicePath);
     }
 
-    public void Resize(string devicePath, long sizeLimit)
+    public void Resize(string devicePath, long sizeLimit) => DriverMeter.Counted(OsOperation.Grow, () => ResizeOnce(devicePath, sizeLimit));
+
+    private static void ResizeOnce(string devicePath, long sizeLimit)
     {
         using var loop = Open(devicePath, Libc.O_RDONLY);
         var info = GetStatus(loop, devicePath);

@@ -1,10 +1,14 @@
 using CsiHostPath.Interop;
+using CsiHostPath.Metrics;
 
 namespace CsiHostPath.Os;
 
 public sealed class LinuxMounter : IMounter
 {
-    public void BindMount(SafeFdHandle source, string targetPath, MountFlags flags)
+    public void BindMount(SafeFdHandle source, string targetPath, MountFlags flags) =>
+        DriverMeter.Counted(OsOperation.Mount, () => Bind(source, targetPath, flags));
+
+    private static void Bind(SafeFdHandle source, string targetPath, MountFlags flags)
     {
         // The target and the source are used as opened, without following links, so nothing a tenant renames or links
         // in the meantime can redirect the mount.
@@ -25,7 +29,7 @@ public sealed class LinuxMounter : IMounter
     }
 
     public void Mount(string device, string targetPath, string fsType, MountFlags flags, string? options = null) =>
-        Libc.Mount(device, targetPath, fsType, ToKernelFlags(flags), options);
+        DriverMeter.Counted(OsOperation.Mount, () => Libc.Mount(device, targetPath, fsType, ToKernelFlags(flags), options));
 
     public bool Unmount(string targetPath)
     {
@@ -38,6 +42,11 @@ public sealed class LinuxMounter : IMounter
         {
             // EINVAL: not a mount point; ENOENT: the target is gone. Either way nothing is mounted there.
             return false;
+        }
+        catch (ErrnoException)
+        {
+            DriverMeter.Failed(OsOperation.Unmount);
+            throw;
         }
     }
 

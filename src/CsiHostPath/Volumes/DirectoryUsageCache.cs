@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using CsiHostPath.Metrics;
 using CsiHostPath.Options;
 using CsiHostPath.Os;
 
@@ -28,6 +29,12 @@ public sealed partial class DirectoryUsageCache(DriverOptions options, DataDirLa
             _walks.Writer.TryWrite(volumeId);
         return figure;
     }
+
+    /// <summary>Bytes all measured directory volumes take, by their last walks.</summary>
+    public long TotalBytes => _figures.Values.Sum(f => f.Usage.Bytes);
+
+    /// <summary>How old the oldest figure kept is; zero when there is none.</summary>
+    public TimeSpan OldestAge => _figures.Values.Select(f => f.Age).DefaultIfEmpty(TimeSpan.Zero).Max();
 
     /// <summary>Drops the volume's figure: it was deleted, and a volume made later under the same id starts empty.</summary>
     public void Forget(string volumeId) => _figures.TryRemove(volumeId, out _);
@@ -59,7 +66,9 @@ public sealed partial class DirectoryUsageCache(DriverOptions options, DataDirLa
         {
             var usage = DirectoryTree.Usage(layout.DataPath(volumeId), () => Thread.Yield());
             _figures[volumeId] = new Figure(usage, Stopwatch.GetTimestamp());
-            LogWalked(volumeId, usage.Bytes, usage.Inodes, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            DriverMeter.UsageWalkDuration.Record(elapsed.TotalSeconds);
+            LogWalked(volumeId, usage.Bytes, usage.Inodes, elapsed.TotalMilliseconds);
         }
         catch (IOException e)
         {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CsiHostPath.Metrics;
 using CsiHostPath.Options;
 
 namespace CsiHostPath.Volumes;
@@ -97,6 +98,7 @@ public sealed partial class EphemeralVolumes(
                 foreach (var publication in record.Publications)
                     publisher.Unpublish(record.VolumeId, publication.TargetPath);
                 manager.Delete(record.VolumeId);
+                DriverMeter.EphemeralVolumesSwept.Add(1);
                 LogSwept(record.VolumeId, podDir);
                 removed++;
             }
