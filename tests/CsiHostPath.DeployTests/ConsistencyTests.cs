@@ -135,6 +135,20 @@ public sealed class ConsistencyTests
         Assert.False(rendered.CsiDriver.Spec.AttachRequired);
     }
 
+    /// <summary>
+    /// With seLinuxMount: true kubelet adds the pod's context= to every publish and skips the runtime's relabelling
+    /// (pkg/volume/csi/csi_mounter.go SetUpAt, util.AddSELinuxMountOption); a directory volume cannot take a context
+    /// (IntegrationTests MountOptionsTests), so no install may claim it. README.md, "Mount options".
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task CsiDriver_SeLinuxMountOff_SinceDirectoryVolumesCannotTakeAContext(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+
+        Assert.NotEqual(true, rendered.CsiDriver.Spec.SeLinuxMount);
+    }
+
     [Theory]
     [MemberData(nameof(Installs))]
     public async Task Resizer_RunsPerNodeWithoutLeaderElectionOrPodWatch(string install)

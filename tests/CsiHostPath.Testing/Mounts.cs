@@ -46,6 +46,13 @@ public static partial class Mounts
             .LastOrDefault(fields => Unescape(fields[4]) == path)?[5].Split(',')
         ?? throw new InvalidOperationException($"{path} is not a mount point");
 
+    /// <summary>The superblock options (mountinfo's last field) of the filesystem of the topmost mount at <paramref name="path"/>.</summary>
+    public static string SuperOptionsOf(string path) =>
+        File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .LastOrDefault(fields => Unescape(fields[4]) == path)?[^1]
+        ?? throw new InvalidOperationException($"{path} is not a mount point");
+
     /// <summary>How many mounts are stacked at <paramref name="path"/>.</summary>
     public static int CountAt(string path) => Beneath(path).Count(m => m == path);
 

@@ -32,8 +32,14 @@ public static class VolumeAccessPolicy
             return $"fs_type '{access.FsType}' needs the StorageClass parameter backing: image; directory volumes have no filesystem of their own";
         if (access.FsType.Length > 0 && !FileSystemTools.Supported.Contains(access.FsType))
             return $"fs_type '{access.FsType}' is not supported (supported: {string.Join(", ", FileSystemTools.Supported)})";
-        var unknown = access.MountFlags.FirstOrDefault(f => !SupportedMountFlags.ContainsKey(f));
-        return unknown is null ? null : $"mount flag '{unknown}' is not supported (supported: {string.Join(", ", SupportedMountFlags.Keys)})";
+        var unknown = access.MountFlags.FirstOrDefault(f => !SupportedMountFlags.ContainsKey(f) && !FileSystemOptions.IsOne(f));
+        if (unknown is not null)
+            return $"mount flag '{unknown}' is not supported (supported: {string.Join(", ", SupportedMountFlags.Keys)}; and for backing: image volumes of access type mount, lazytime, discard, context=)";
+        if (access.MountFlags.FirstOrDefault(FileSystemOptions.IsOne) is not { } own)
+            return null;
+        if (backing != Backing.Image || access.AccessType != AccessType.Mount)
+            return $"mount flag '{own}' is an option of a filesystem of the volume's own, which only backing: image volumes of access type mount have; a directory volume is a bind mount of a directory of the node's filesystem, and a block volume has no filesystem";
+        return access.MountFlags.Select(FileSystemOptions.Malformed).FirstOrDefault(m => m is not null);
     }
 
     /// <summary>Why an existing volume cannot be used with <paramref name="access"/>, or null when it can.</summary>
@@ -51,8 +57,9 @@ public static class VolumeAccessPolicy
     public static MountFlags ToMountFlags(IEnumerable<string> flags, bool readOnly)
     {
         var result = readOnly ? MountFlags.ReadOnly : MountFlags.None;
+        // lazytime, discard and context= are the image filesystem's own (FileSystemOptions), not the bind mount's.
         foreach (var flag in flags)
-            result |= SupportedMountFlags[flag];
+            result |= SupportedMountFlags.GetValueOrDefault(flag);
         return result;
     }
 

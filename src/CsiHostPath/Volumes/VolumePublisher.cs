@@ -64,27 +64,34 @@ public sealed partial class VolumePublisher(
             throw new VolumePreconditionException(
                 $"block volume {volumeId} is published at {differing.TargetPath} with readonly={differing.ReadOnly}; its device is read-only or writable for all its targets at once, so a second target with readonly={readOnly} is refused");
         }
+        else if (record.Publications.FirstOrDefault(p => FileSystemOptions.Of(p.MountFlags) != FileSystemOptions.Of(access.MountFlags)) is { } otherOptions)
+        {
+            throw new VolumePreconditionException(
+                $"volume {volumeId} is published at {otherOptions.TargetPath} with filesystem options {FileSystemOptions.Of(otherOptions.MountFlags)}; its filesystem has one set of them for all its targets, so a second target with {FileSystemOptions.Of(access.MountFlags)} is refused");
+        }
         if (mounted is { } occupant && !mountedHere)
             throw new VolumePreconditionException($"target_path {targetPath} already has something else mounted on it ({occupant.Source}), not volume {volumeId}");
 
-        var published = record.WithPublication(new Publication(targetPath, readOnly, access.AccessMode, access.MountFlags));
+        var publication = new Publication(targetPath, readOnly, access.AccessMode, access.MountFlags);
+        var published = record.WithPublication(publication);
         // The publication is recorded before the mount is made, so a crash can leave a record without a
         // mount (dropped at start-up) but never a mount the driver does not know of.
         store.Update(published);
         if (!mountedHere)
-            Mount(record, targetPath, access, readOnly);
+            Mount(record, publication);
         index.Put(published);
         LogPublished(volumeId, targetPath, readOnly);
     }
 
-    private void Mount(VolumeRecord record, string targetPath, VolumeAccess access, bool readOnly)
+    private void Mount(VolumeRecord record, Publication publication)
     {
+        string targetPath = publication.TargetPath;
         bool createdTarget = false;
         try
         {
             createdTarget = PublishTarget.Ensure(targetPath, record.AccessType);
-            using var source = OpenSource(record, readOnly);
-            mounter.BindMount(source, targetPath, VolumeAccessPolicy.ToMountFlags(access.MountFlags, readOnly));
+            using var source = OpenSource(record, publication);
+            mounter.BindMount(source, targetPath, VolumeAccessPolicy.ToMountFlags(publication.MountFlags, publication.ReadOnly));
         }
         catch (Exception e)
         {
@@ -114,11 +121,11 @@ public sealed partial class VolumePublisher(
     /// volume is damaged, as with an unreadable record, and the request itself is right (not INVALID_ARGUMENT, nor
     /// NOT_FOUND for a target that went away).
     /// </summary>
-    private SafeFdHandle OpenSource(VolumeRecord record, bool readOnly)
+    private SafeFdHandle OpenSource(VolumeRecord record, Publication publication)
     {
         try
         {
-            return backings.For(record).OpenPublishSource(record, readOnly);
+            return backings.For(record).OpenPublishSource(record, publication);
         }
         catch (ErrnoException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR or Errno.EXDEV)
         {

@@ -30,7 +30,7 @@ public sealed class DirectoryBacking(DataDirLayout layout, IProjectQuotas quotas
 
     public void Deactivate(VolumeRecord record) => usage.Forget(record.VolumeId);
 
-    public SafeFdHandle OpenPublishSource(VolumeRecord record, bool readOnly) => layout.OpenData(record.VolumeId);
+    public SafeFdHandle OpenPublishSource(VolumeRecord record, Publication publication) => layout.OpenData(record.VolumeId);
 
     public MountSource? PublishedSource(VolumeRecord record)
     {

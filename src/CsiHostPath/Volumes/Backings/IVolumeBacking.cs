@@ -21,11 +21,13 @@ public interface IVolumeBacking
     void Deactivate(VolumeRecord record);
 
     /// <summary>
-    /// Opens what NodePublishVolume binds onto the target: a directory, or a block device node. A read-only bind of a
-    /// device node does not stop writes to the device, so for <paramref name="readOnly"/> a block device is made
-    /// read-only itself (and writable again for a writable publication).
+    /// Opens what NodePublishVolume binds onto the target for <paramref name="publication"/>: a directory, or a block
+    /// device node. A read-only bind of a device node does not stop writes to the device, so for a read-only
+    /// publication a block device is made read-only itself (and writable again for a writable one); a filesystem of the
+    /// volume's own gets the publication's <see cref="FileSystemOptions"/>. <paramref name="record"/> is the volume as
+    /// it was before this publication.
     /// </summary>
-    SafeFdHandle OpenPublishSource(VolumeRecord record, bool readOnly);
+    SafeFdHandle OpenPublishSource(VolumeRecord record, Publication publication);
 
     /// <summary>What a publication of this volume shows at its target, without activating anything; null while there is nothing to publish.</summary>
     MountSource? PublishedSource(VolumeRecord record);

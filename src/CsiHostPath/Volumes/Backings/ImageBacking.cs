@@ -76,7 +76,7 @@ public sealed partial class ImageBacking(
                 string mount = layout.MountPath(record.VolumeId);
                 // Mounting the adopted device again gives the same filesystem, not a second one over the same blocks.
                 if (!IsMounted(mount))
-                    MountFileSystem(record, device, mount);
+                    MountFileSystem(record, device, mount, FileSystemOptions.None);
                 OpenUpFreshRoot(mount);
             }
             // The kernel mounts no filesystem larger than its device, so one that is mounted now fits the record.
@@ -93,11 +93,17 @@ public sealed partial class ImageBacking(
         }
     }
 
-    private void MountFileSystem(VolumeRecord record, string device, string mount) =>
+    private void MountFileSystem(VolumeRecord record, string device, string mount, FileSystemOptions options)
+    {
         // nouuid: a restored or cloned xfs carries its source's UUID, and a copy cut from a frozen, mounted xfs has
         // a log to replay, so xfs_admin cannot give it a new one; without nouuid xfs refuses to mount the twin.
         // nosuid,nodev: a setuid binary or device node one pod writes must not work for the next pod given the volume.
-        mounter.Mount(device, mount, record.FsType, MountFlags.NoSuid | MountFlags.NoDev, record.FsType == "xfs" ? "nouuid" : null);
+        var data = new List<string>();
+        if (record.FsType == "xfs")
+            data.Add("nouuid");
+        data.AddRange(options.MountData());
+        mounter.Mount(device, mount, record.FsType, MountFlags.NoSuid | MountFlags.NoDev, data.Count > 0 ? string.Join(',', data) : null);
+    }
 
     /// <summary>
     /// Makes the image and its device as large as the record says: finishes an expansion cut short after its record was
@@ -206,18 +212,50 @@ public sealed partial class ImageBacking(
         return devices.Distinct(StringComparer.Ordinal);
     }
 
-    public SafeFdHandle OpenPublishSource(VolumeRecord record, bool readOnly)
+    public SafeFdHandle OpenPublishSource(VolumeRecord record, Publication publication)
     {
         if (record.AccessType == AccessType.Block)
         {
             string device = Device(record);
-            loops.SetReadOnly(device, readOnly);
+            loops.SetReadOnly(device, publication.ReadOnly);
             return Libc.OpenAt(null, device, Libc.O_PATH | Libc.O_NOFOLLOW);
         }
         if (!IsMounted(layout.MountPath(record.VolumeId)))
             Activate(record);
+        ApplyFileSystemOptions(record, publication);
         return layout.OpenMount(record.VolumeId);
     }
+
+    /// <summary>
+    /// Gives the image's filesystem the publication's own options by mounting it again while no other publication uses
+    /// it: a remount would not do, since xfs ignores discard there and SELinux sets a context only at a filesystem's
+    /// first mount. The kernel hands back the live filesystem, options unchanged, while a mount elsewhere still holds
+    /// it, so the result is checked.
+    /// </summary>
+    private void ApplyFileSystemOptions(VolumeRecord record, Publication publication)
+    {
+        var wanted = FileSystemOptions.Of(publication.MountFlags);
+        string mount = layout.MountPath(record.VolumeId);
+        if (wanted.ShownBy(SuperOptions(mount)))
+            return;
+        if (record.Publications.FirstOrDefault(p => p.TargetPath != publication.TargetPath) is { } other)
+            throw new VolumePreconditionException(
+                $"volume {record.VolumeId}'s filesystem is mounted with {SuperOptions(mount)} for its publication at {other.TargetPath}, so it cannot take {wanted}");
+        if (wanted.SeLinuxContext is not null && !SeLinux.IsEnabled)
+            throw new VolumePreconditionException(
+                $"mount flag context=\"{wanted.SeLinuxContext}\" needs SELinux, which this node's kernel does not run (no selinuxfs in /proc/filesystems); kubelet sends it only where SELinux is enabled");
+        while (mounter.Unmount(mount))
+        {
+        }
+        MountFileSystem(record, Device(record), mount, wanted);
+        LogFileSystemOptions(record.VolumeId, wanted.ToString());
+        if (!wanted.ShownBy(SuperOptions(mount)))
+            throw new VolumePreconditionException(
+                $"volume {record.VolumeId}'s filesystem is still mounted elsewhere with {SuperOptions(mount)}, so it cannot take {wanted} until that mount goes");
+    }
+
+    private string SuperOptions(string mount) =>
+        mounter.ListMounts().LastOrDefault(m => m.MountPoint == mount)?.SuperOptions ?? "";
 
     public MountSource? PublishedSource(VolumeRecord record)
     {
@@ -270,7 +308,7 @@ public sealed partial class ImageBacking(
         {
         }
         tools.GrowOffline(device, record.FsType);
-        MountFileSystem(record, device, mount);
+        MountFileSystem(record, device, mount, FileSystemOptions.None);
         return false;
     }
 
@@ -351,6 +389,9 @@ public sealed partial class ImageBacking(
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Volume {VolumeId}'s loop device {Device} has {DeviceBytes} bytes, more than the {CapacityBytes} recorded; left as it is")]
     private partial void LogLargerThanRecord(string volumeId, string device, long deviceBytes, long capacityBytes);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Volume {VolumeId}'s filesystem was mounted again with {Options}")]
+    private partial void LogFileSystemOptions(string volumeId, string options);
 
     [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "Volume {VolumeId}'s image had {FileBytes} bytes, more than the {CapacityBytes} recorded; truncated back")]
     private partial void LogTruncated(string volumeId, long fileBytes, long capacityBytes);
