@@ -89,6 +89,10 @@ public sealed class DriverProcess : IAsyncDisposable
     public static Task<DriverProcess> StartOnNodeWithSymlinkedDataDirAsync(TempRoot root, params string[] extraArgs) =>
         StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, dataDirThroughSymlink: true)));
 
+    /// <summary>As <see cref="StartOnNodeAsync"/>, each start with a fresh /dev of its own, as a container's.</summary>
+    public static Task<DriverProcess> StartOnNodeWithPrivateDevAsync(TempRoot root, params string[] extraArgs) =>
+        StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, privateDev: true)));
+
     private static async Task<DriverProcess> StartOnAsync(DriverProcess driver)
     {
         try

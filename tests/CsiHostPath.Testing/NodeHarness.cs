@@ -21,7 +21,9 @@ public sealed class NodeHarness : IDisposable
     /// <summary>
     /// Run by sh inside the new namespace (unshare --propagation unchanged keeps the pods dir a peer of the test's):
     /// every other shared mount becomes a slave, as a container's rootfs does, so nothing else the driver mounts
-    /// reaches the test; then the container's data dir path is made on a tmpfs only this namespace sees.
+    /// reaches the test; then the container's data dir path is made on a tmpfs only this namespace sees. With a private
+    /// /dev, /dev becomes a tmpfs holding only the nodes a container runtime gives a container (runc's default
+    /// devices, and loop-control): no node of a loop device attached before this start.
     /// </summary>
     private const string EnterContainer = """
         set -e
@@ -32,15 +34,24 @@ public sealed class NodeHarness : IDisposable
         mkdir -p "$CHP_NODE_CONTAINER_DATA"
         mount --bind "$CHP_NODE_HOST_DATA" "$CHP_NODE_CONTAINER_DATA"
         if [ -n "$CHP_NODE_DATA_LINK" ]; then ln -s var/lib "$CHP_NODE_DATA_LINK"; fi
+        if [ -n "$CHP_NODE_PRIVATE_DEV" ]; then
+          mount -t tmpfs -o size=64k,mode=0755 csi-hostpath-dev /dev
+          mknod -m 666 /dev/null c 1 3; mknod -m 666 /dev/zero c 1 5; mknod -m 666 /dev/full c 1 7
+          mknod -m 666 /dev/random c 1 8; mknod -m 666 /dev/urandom c 1 9; mknod -m 666 /dev/tty c 5 0
+          mknod -m 600 /dev/loop-control c 10 237
+          ln -s /proc/self/fd /dev/fd
+        fi
         exec "$@"
         """;
 
     private readonly LoopFileSystem _dataFileSystem;
     private readonly string _containerRoot;
     private readonly string? _dataDirLink;
+    private readonly bool _privateDev;
 
-    private NodeHarness(TempRoot root, LoopFileSystem dataFileSystem, bool dataDirThroughSymlink)
+    private NodeHarness(TempRoot root, LoopFileSystem dataFileSystem, bool dataDirThroughSymlink, bool privateDev)
     {
+        _privateDev = privateDev;
         _dataFileSystem = dataFileSystem;
         _containerRoot = root.Combine("container");
         PodsDir = root.Combine("pods");
@@ -64,11 +75,14 @@ public sealed class NodeHarness : IDisposable
     /// <summary>Where kubelet's target paths live, the same path on both sides.</summary>
     public string PodsDir { get; }
 
-    /// <summary>Lays out the node: a <paramref name="dataDirBytes"/> sparse ext4 data dir and a shared pods dir.</summary>
-    public static NodeHarness Create(TempRoot root, long dataDirBytes = 8L << 30, bool dataDirThroughSymlink = false)
+    /// <summary>
+    /// Lays out the node: a <paramref name="dataDirBytes"/> sparse ext4 data dir and a shared pods dir; with
+    /// <paramref name="privateDev"/>, every start of the driver gets a fresh /dev of its own, as a container does.
+    /// </summary>
+    public static NodeHarness Create(TempRoot root, long dataDirBytes = 8L << 30, bool dataDirThroughSymlink = false, bool privateDev = false)
     {
         var data = LoopFileSystem.Create(root, "data", dataDirBytes);
-        var harness = new NodeHarness(root, data, dataDirThroughSymlink);
+        var harness = new NodeHarness(root, data, dataDirThroughSymlink, privateDev);
         Directory.CreateDirectory(harness.PodsDir);
         Directory.CreateDirectory(harness._containerRoot);
         LoopFileSystem.Run("mount", "--bind", harness.PodsDir, harness.PodsDir);
@@ -94,6 +108,7 @@ public sealed class NodeHarness : IDisposable
         start.Environment["CHP_NODE_CONTAINER_DATA"] = ContainerDataDir;
         start.Environment["CHP_NODE_HOST_DATA"] = DataDir;
         start.Environment["CHP_NODE_DATA_LINK"] = _dataDirLink ?? "";
+        start.Environment["CHP_NODE_PRIVATE_DEV"] = _privateDev ? "1" : "";
         return start;
     }
 

@@ -99,9 +99,12 @@ public sealed class ImageNode : IAsyncDisposable
     /// Loop devices backed by the volume's image, by the kernel's own (device, inode) of the backing file (losetup reads
     /// LOOP_GET_STATUS64), not by the path it shows.
     /// </summary>
-    public IReadOnlyList<string> LoopDevicesOf(string volumeId)
+    public IReadOnlyList<string> LoopDevicesOf(string volumeId) => LoopDevicesBackedBy(ImagePath(volumeId));
+
+    /// <summary>Loop devices backed by the file at <paramref name="imagePath"/>, found as <see cref="LoopDevicesOf"/> finds them.</summary>
+    public static IReadOnlyList<string> LoopDevicesBackedBy(string imagePath)
     {
-        string[] image = LoopFileSystem.Run("stat", "-c", "%i %Hd:%Ld", ImagePath(volumeId)).Split(' ', StringSplitOptions.TrimEntries);
+        string[] image = LoopFileSystem.Run("stat", "-c", "%i %Hd:%Ld", imagePath).Split(' ', StringSplitOptions.TrimEntries);
         return LoopFileSystem.Run("losetup", "--list", "--noheadings", "--output", "NAME,BACK-INO,BACK-MAJ:MIN")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
