@@ -206,6 +206,27 @@ public sealed class ConsistencyTests
         Assert.Equal(port.ToString(System.Globalization.CultureInfo.InvariantCulture), RenderedManifests.Flag(liveness, "--health-port"));
     }
 
+    /// <summary>
+    /// The driver serves /metrics on every address at the port of its container port named `metrics` (the dashboard's
+    /// scrape finds it by that name), the metrics Service targets that port, and no two containers of the pod, which
+    /// share its network, listen on the same port.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task Metrics_EndpointIsTheMetricsPortAndTheServiceTargetsIt(string install)
+    {
+        var rendered = await Manifests.RenderAsync(install);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+
+        int port = driver.Ports.Single(p => p.Name == "metrics").ContainerPort;
+        Assert.Equal($"0.0.0.0:{port}", RenderedManifests.Flag(driver, "--http-endpoint"));
+        var service = Assert.Single(rendered.OfType<V1Service>(), s => s.Metadata.Name == "csi-hostpath-metrics");
+        Assert.Equal("metrics", service.Spec.Ports.Single().TargetPort.Value);
+        Assert.All(service.Spec.Selector, label => Assert.Equal(label.Value, rendered.DaemonSet.Spec.Template.Metadata.Labels[label.Key]));
+        var ports = rendered.NodePodSpec.Containers.SelectMany(c => c.Ports ?? []).Select(p => p.ContainerPort).ToList();
+        Assert.Equal(ports.Distinct().Count(), ports.Count);
+    }
+
     [Theory]
     [MemberData(nameof(Installs))]
     public async Task NodePlugin_RunsOnEveryNodeAsNodeCritical(string install)

@@ -76,9 +76,21 @@ public sealed class HelmChartTests
     }
 
     [Fact]
-    public async Task Metrics_Default_Off()
+    public async Task Metrics_Default_OnWithoutAServiceMonitor()
     {
         var rendered = await Manifests.RenderAsync(Manifests.ChartInstall);
+        var driver = rendered.Container(RenderedManifests.DriverContainer);
+
+        Assert.Equal("0.0.0.0:9810", RenderedManifests.Flag(driver, "--http-endpoint"));
+        Assert.Equal(9810, driver.Ports.Single(p => p.Name == "metrics").ContainerPort);
+        Assert.Equal("csi-hostpath-metrics", Assert.Single(rendered.OfType<V1Service>()).Metadata.Name);
+        Assert.Empty(rendered.OfType<ServiceMonitor>());
+    }
+
+    [Fact]
+    public async Task Metrics_Disabled_NoEndpointPortNorService()
+    {
+        var rendered = await Manifests.RenderAsync($"{Manifests.ChartInstall} metrics.enabled=false metrics.serviceMonitor.enabled=true");
         var driver = rendered.Container(RenderedManifests.DriverContainer);
 
         Assert.Null(RenderedManifests.Flag(driver, "--http-endpoint"));
@@ -105,14 +117,6 @@ public sealed class HelmChartTests
         Assert.Equal([Helm.Namespace], monitor.Spec.NamespaceSelector!.MatchNames!);
         // The dashboard groups capacity by node (deploy/monitoring).
         Assert.Contains(monitor.Spec.Endpoints.Single().Relabelings!, r => r.TargetLabel == "node");
-    }
-
-    [Fact]
-    public async Task Metrics_ServiceMonitorWithoutMetrics_NotRendered()
-    {
-        var rendered = await Manifests.RenderAsync($"{Manifests.ChartInstall} metrics.serviceMonitor.enabled=true");
-
-        Assert.Empty(rendered.OfType<ServiceMonitor>());
     }
 
     [Fact]

@@ -21,14 +21,17 @@ public sealed class SimulatedNode(TempRoot root, string nodeName, RenderedManife
             Directory.CreateDirectory(PathOnNode(volume.HostPath.Path));
     }
 
-    /// <summary>The real driver, started as kubelet would start the DaemonSet's driver container on this node.</summary>
+    /// <summary>
+    /// The real driver, started as kubelet would start the DaemonSet's driver container on this node: in a network
+    /// namespace of its own, as a pod has, where its --http-endpoint port is its own however many nodes a test runs.
+    /// </summary>
     public Task<DriverProcess> StartDriverAsync()
     {
         CreateHostPathVolumes();
         var container = install.Container(RenderedManifests.DriverContainer);
         string socket = ContainerPathOnNode(container, RenderedManifests.SocketPath(RenderedManifests.Flag(container, "--endpoint")!));
         string dataDir = ContainerPathOnNode(container, RenderedManifests.Flag(container, "--data-dir")!);
-        return DriverProcess.StartWithArgumentsAsync(root, socket, dataDir, Arguments(container), Environment(container));
+        return DriverProcess.StartWithArgumentsAsync(root, socket, dataDir, Arguments(container), Environment(container), ["unshare", "--net"]);
     }
 
     /// <summary>The container's environment as kubelet resolves it for this node.</summary>
