@@ -107,6 +107,34 @@ public sealed partial class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A mount and an unmount the kernel refuses (faked: strace answers mount with EIO, umount2 with EBUSY) are each
+    /// counted once under their operation; the calls that then succeed add nothing.
+    /// </summary>
+    [Fact]
+    public async Task Scrape_AfterAFailedMountAndUnmount_CountsEachUnderItsOperation()
+    {
+        _driver = await DriverProcess.StartAsync(_root, "--http-endpoint", $"127.0.0.1:{_port}");
+        var volume = (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-failing-mount"))).Volume;
+        string target = Path.Combine(_driver.PodsDir, "failing-mount");
+        string log = _root.Combine("strace.log");
+
+        using (SyscallFault.Fail(_driver.Pid, "mount", "EIO", log))
+            await Assert.ThrowsAsync<RpcException>(async () => await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target)));
+        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
+        using (SyscallFault.Fail(_driver.Pid, "umount2", "EBUSY", log))
+            await Assert.ThrowsAsync<RpcException>(async () =>
+                await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target }));
+        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
+
+        var scrape = await ScrapeAsync();
+        Assert.Equal(1, scrape.Value("csi_hostpath_operation_failures_total", ("operation", "mount")));
+        Assert.Equal(1, scrape.Value("csi_hostpath_operation_failures_total", ("operation", "unmount")));
+        Assert.Equal(0, scrape.Value("csi_hostpath_operation_failures_total", ("operation", "loop_attach")));
+        Assert.Equal(1, scrape.Value("csi_hostpath_rpc_requests_total", ("method", "NodePublishVolume"), ("code", "OK")));
+        Assert.Contains("(INJECTED)", File.ReadAllText(log), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The records load after the socket opens, and gRPC calls wait at the gate until they have (RequestGate); a scrape
     /// must not. A volume record that is a FIFO holds the load for as long as the test wants: the driver's open(2) of it
     /// waits for a writer.
