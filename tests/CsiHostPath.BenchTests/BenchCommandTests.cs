@@ -49,14 +49,34 @@ public sealed class BenchCommandTests : IAsyncLifetime
         var root = report.RootElement;
         Assert.Equal("stats", root.GetProperty("mode").GetString());
         Assert.Equal(20, root.GetProperty("succeeded").GetInt32());
-        var stats = Assert.Single(root.GetProperty("rpcs").EnumerateArray(), r => r.GetProperty("rpc").GetString() == "NodeGetVolumeStats");
-        Assert.Equal(20, stats.GetProperty("calls").GetInt32());
-        Assert.Equal(0, stats.GetProperty("errors").GetInt32());
+        foreach (var rpc in (string[])["NodeGetVolumeStats", "ControllerGetVolume", "GetCapacity"])
+        {
+            var timed = Assert.Single(root.GetProperty("rpcs").EnumerateArray(), r => r.GetProperty("rpc").GetString() == rpc);
+            Assert.Equal(20, timed.GetProperty("calls").GetInt32());
+            Assert.Equal(0, timed.GetProperty("errors").GetInt32());
+        }
         var usage = root.GetProperty("usage");
         Assert.Equal(300, usage.GetProperty("files").GetInt32());
         Assert.Equal(usage.GetProperty("duBytes").GetInt64(), usage.GetProperty("usedBytes").GetInt64());
         Assert.Equal(usage.GetProperty("duInodes").GetInt64(), usage.GetProperty("usedInodes").GetInt64());
         Assert.Empty(Mounts.Beneath(_root.Path));
+    }
+
+    [Fact]
+    public async Task Run_ScaleMode_TimesEachCallPerItem_WithAnImageVolumeAmongThePrefilled()
+    {
+        using var report = await RunJsonAsync("--mode", "scale", "--prefill", "3", "--prefill-images", "1", "--count", "4", "--concurrency", "2");
+
+        var root = report.RootElement;
+        Assert.Equal("scale", root.GetProperty("mode").GetString());
+        Assert.Equal(4, root.GetProperty("succeeded").GetInt32());
+        Assert.Empty(root.GetProperty("errorsByCode").EnumerateObject());
+        var calls = root.GetProperty("rpcs").EnumerateArray().ToDictionary(r => r.GetProperty("rpc").GetString()!, r => r.GetProperty("calls").GetInt32());
+        foreach (var rpc in (string[])["CreateVolume", "ControllerGetVolume", "GetCapacity", "NodeGetVolumeStats", "NodeGetVolumeStats (image)", "DeleteVolume"])
+            Assert.Equal(4, calls[rpc]);
+        Assert.Equal(3, root.GetProperty("prefill").GetProperty("listEntries").GetInt32());
+        // The prefilled image volume keeps its own filesystem mounted in the data dir; no pod target is left.
+        Assert.DoesNotContain(Mounts.Beneath(_root.Path), m => !m.StartsWith(_driver.DataDir, StringComparison.Ordinal));
     }
 
     [Fact]

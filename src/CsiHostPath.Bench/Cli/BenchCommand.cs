@@ -54,10 +54,10 @@ public static class BenchCommand
         });
         var mode = new Option<string>("--mode")
         {
-            Description = "lifecycle: CreateVolume, [NodeStage], NodePublish, NodeUnpublish, [NodeUnstage], DeleteVolume. create-delete: the controller alone. stats: --count NodeGetVolumeStats calls on one volume holding --files files.",
+            Description = "lifecycle: CreateVolume, [NodeStage], NodePublish, NodeUnpublish, [NodeUnstage], DeleteVolume. create-delete: the controller alone. stats: --count NodeGetVolumeStats calls on one volume holding --files files, each with a ControllerGetVolume and a GetCapacity. scale: after --prefill, CreateVolume, ControllerGetVolume, GetCapacity, NodeGetVolumeStats and DeleteVolume per item.",
             DefaultValueFactory = _ => "lifecycle",
         };
-        mode.AcceptOnlyFromAmong("lifecycle", "create-delete", "stats");
+        mode.AcceptOnlyFromAmong("lifecycle", "create-delete", "stats", "scale");
         var files = AtLeast(new Option<int>("--files")
         {
             Description = "With --mode stats: small files written into the volume before the NodeGetVolumeStats calls are timed.",
@@ -66,6 +66,10 @@ public static class BenchCommand
         var prefill = AtLeast(new Option<int>("--prefill")
         {
             Description = "Volumes to create first (kept, named bench-prefill-<i>), then walk ListVolumes over, before the measured run.",
+        }, 0);
+        var prefillImages = AtLeast(new Option<int>("--prefill-images")
+        {
+            Description = "Of the --prefill volumes, how many are backing=image (loop devices; the first ones).",
         }, 0);
         var pid = new Option<int?>("--pid") { Description = "The driver's pid: report its resident memory (VmRSS) before and after." };
         var workDir = new Option<string>("--work-dir")
@@ -76,20 +80,27 @@ public static class BenchCommand
 
         var root = new RootCommand("Benchmarks a CSI driver over its unix socket the way external-provisioner and kubelet drive it.")
         {
-            endpoint, concurrency, count, size, parameters, mode, files, prefill, pid, workDir, json, CreateStartupCommand(json),
+            endpoint, concurrency, count, size, parameters, mode, files, prefill, prefillImages, pid, workDir, json, CreateStartupCommand(json),
         };
         root.SetAction(async (result, _) =>
         {
             var options = new BenchOptions
             {
                 Endpoint = result.GetValue(endpoint)!,
-                Mode = result.GetValue(mode) switch { "create-delete" => BenchMode.CreateDelete, "stats" => BenchMode.Stats, _ => BenchMode.Lifecycle },
+                Mode = result.GetValue(mode) switch
+                {
+                    "create-delete" => BenchMode.CreateDelete,
+                    "stats" => BenchMode.Stats,
+                    "scale" => BenchMode.Scale,
+                    _ => BenchMode.Lifecycle,
+                },
                 Files = result.GetValue(files),
                 Concurrency = result.GetValue(concurrency),
                 Count = result.GetValue(count),
                 SizeBytes = result.GetValue(size),
                 Parameters = (result.GetValue(parameters) ?? []).Select(p => p.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]),
                 Prefill = result.GetValue(prefill),
+                PrefillImages = Math.Min(result.GetValue(prefillImages), result.GetValue(prefill)),
                 Pid = result.GetValue(pid),
                 WorkDir = result.GetValue(workDir)!,
             };

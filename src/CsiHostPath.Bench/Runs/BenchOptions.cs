@@ -10,6 +10,9 @@ public enum BenchMode
 
     /// <summary>One published volume filled with small files, then NodeGetVolumeStats calls, as kubelet polls them.</summary>
     Stats,
+
+    /// <summary>After --prefill: CreateVolume, ControllerGetVolume, GetCapacity, NodeGetVolumeStats and DeleteVolume per item.</summary>
+    Scale,
 }
 
 public sealed record BenchOptions
@@ -28,6 +31,9 @@ public sealed record BenchOptions
 
     /// <summary>Volumes to create (or find, on a second run) before the measured run.</summary>
     public int Prefill { get; init; }
+
+    /// <summary>How many of the <see cref="Prefill"/> volumes are backing=image (the first ones).</summary>
+    public int PrefillImages { get; init; }
 
     /// <summary>Files of 100 bytes the stats mode writes into its volume before it times the calls.</summary>
     public int Files { get; init; } = 1000;

@@ -26,6 +26,8 @@ public static class Benchmark
 
             if (options.Mode == BenchMode.Stats)
                 return await StatsRunAsync(options, plugin, clients, stats, workDir, runId, rssBefore);
+            if (options.Mode == BenchMode.Scale)
+                return await ScaleRunAsync(options, plugin, clients, stats, workDir, runId, rssBefore, prefill);
 
             var warmUp = new VolumeWorkload(options, plugin, new RpcStats(), workDir);
             await ConcurrentRunner.RunAsync(clients, clients.Count, (client, i) => Item(warmUp, options.Mode, client, $"bench-{runId}-warmup-{i}"));
@@ -64,10 +66,39 @@ public static class Benchmark
     {
         var stats = new RpcStats();
         var workload = new VolumeWorkload(options, plugin, stats, workDir);
-        var created = await ConcurrentRunner.RunAsync(clients, options.Prefill, (client, i) => workload.CreateAsync(client, $"bench-prefill-{i}"));
+        var images = new VolumeWorkload(options with { Parameters = ImageParameters(options) }, plugin, stats, workDir);
+        var created = await ConcurrentRunner.RunAsync(clients, options.Prefill,
+            (client, i) => (i < options.PrefillImages ? images : workload).CreateAsync(client, PrefillName(i)));
         var (pages, entries, elapsed) = await ListVolumesWalk.RunAsync(clients[0], stats);
         return new PrefillReport(options.Prefill, created.Failed, created.Elapsed.TotalSeconds,
             ListVolumesWalk.PageSize, pages, entries, elapsed.TotalMilliseconds, stats.Report());
+    }
+
+    public static string PrefillName(int i) => $"bench-prefill-{i}";
+
+    public static Dictionary<string, string> ImageParameters(BenchOptions options) =>
+        new(options.Parameters) { ["backing"] = "image" };
+
+    /// <summary>The scale mode: probes published untimed, then --count items from --concurrency clients.</summary>
+    private static async Task<BenchReport> ScaleRunAsync(
+        BenchOptions options, PluginFacts plugin, IReadOnlyList<CsiClient> clients, RpcStats stats, string workDir, string runId, long? rssBefore,
+        PrefillReport? prefill)
+    {
+        var workload = new ScaleWorkload(options, plugin, stats, workDir);
+        await workload.PrepareAsync(clients[0], runId);
+        try
+        {
+            var result = await ConcurrentRunner.RunAsync(clients, options.Count, (client, i) => workload.ItemAsync(client, $"bench-{runId}-{i}", i));
+            var memory = options.Pid is { } pid ? new MemoryReport(pid, rssBefore!.Value, ProcessMemory.RssKiB(pid)) : null;
+            var rpcs = stats.Report();
+            return new BenchReport("scale", options.Endpoint, plugin.ToReport(), options.Concurrency, options.Count, options.SizeBytes,
+                result.Succeeded, result.Failed, result.Elapsed.TotalSeconds, result.Succeeded / result.Elapsed.TotalSeconds,
+                rpcs, SumErrors(rpcs), memory, prefill);
+        }
+        finally
+        {
+            await workload.CleanupAsync(clients[0]);
+        }
     }
 
     /// <summary>The stats mode: one volume set up and filled untimed, then --count stats calls from --concurrency clients.</summary>
@@ -79,7 +110,7 @@ public static class Benchmark
         try
         {
             await ConcurrentRunner.RunAsync(clients, clients.Count, (client, _) => workload.StatsAsync(client, new RpcStats()));
-            var result = await ConcurrentRunner.RunAsync(clients, options.Count, (client, _) => workload.StatsAsync(client, stats));
+            var result = await ConcurrentRunner.RunAsync(clients, options.Count, (client, _) => workload.ItemAsync(client, stats));
             var memory = options.Pid is { } pid ? new MemoryReport(pid, rssBefore!.Value, ProcessMemory.RssKiB(pid)) : null;
             var rpcs = stats.Report();
             return new BenchReport("stats", options.Endpoint, plugin.ToReport(), options.Concurrency, options.Count, options.SizeBytes,

@@ -10,7 +10,8 @@ namespace CsiHostPath.Bench.Runs;
 /// <summary>
 /// What kubelet's once-a-minute stats poll costs on a full volume: one volume published and filled with small files
 /// through its mount, as a pod would; then the time until the driver's figure counts them (a walk, for a driver that
-/// measures in the background) and the driver's CPU meanwhile; then NodeGetVolumeStats calls timed one by one.
+/// measures in the background) and the driver's CPU meanwhile; then NodeGetVolumeStats calls timed one by one, each
+/// followed by the controller calls the sidecars make meanwhile (<see cref="ControllerProbes"/>).
 /// </summary>
 public sealed class StatsWorkload(BenchOptions options, PluginFacts plugin, RpcStats stats, string workDir)
 {
@@ -53,6 +54,13 @@ public sealed class StatsWorkload(BenchOptions options, PluginFacts plugin, RpcS
     /// <summary>One stats call, timed into <paramref name="timed"/> (the set-up's own calls go to the workload's).</summary>
     public Task<NodeGetVolumeStatsResponse> StatsAsync(CsiClient client, RpcStats timed) =>
         timed.TimeAsync("NodeGetVolumeStats", () => client.Node.NodeGetVolumeStatsAsync(Request));
+
+    /// <summary>A stats call and the sidecars' controller calls beside it: a walk in the background must hold up none of them.</summary>
+    public async Task ItemAsync(CsiClient client, RpcStats timed)
+    {
+        await StatsAsync(client, timed);
+        await ControllerProbes.RunAsync(client, timed, _volume!.VolumeId);
+    }
 
     private Task<NodeGetVolumeStatsResponse> StatsAsync(CsiClient client) => StatsAsync(client, stats);
 
