@@ -107,6 +107,24 @@ public sealed partial class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// An image volume's used bytes are what its sparse file has allocated (mkfs wrote its metadata), not its size;
+    /// measured when it was made, so no more than the file holds now.
+    /// </summary>
+    [Fact]
+    public async Task Scrape_WithAnImageVolume_UsedIsWhatItsFileAllocated()
+    {
+        _driver = await DriverProcess.StartAsync(_root, "--http-endpoint", $"127.0.0.1:{_port}");
+        var volume = (await _driver.Client.Controller.CreateVolumeAsync(
+            Requests.Create("pvc-image-used", 64 << 20, new Dictionary<string, string> { ["backing"] = "image" }))).Volume;
+
+        var scrape = await ScrapeAsync();
+
+        long allocatedNow = AllocatedBytes(Path.Combine(_driver.DataDir, "volumes", volume.VolumeId, "image"));
+        Assert.Equal(volume.CapacityBytes, scrape.Value("csi_hostpath_provisioned_bytes", ("backing", "image")));
+        Assert.InRange(scrape.Value("csi_hostpath_used_bytes", ("backing", "image")) ?? -1, 1, Math.Min(allocatedNow, volume.CapacityBytes));
+    }
+
+    /// <summary>
     /// A mount and an unmount the kernel refuses (faked: strace answers mount with EIO, umount2 with EBUSY) are each
     /// counted once under their operation; the calls that then succeed add nothing.
     /// </summary>
@@ -221,6 +239,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
             await Task.Delay(20);
         }
     }
+
+    /// <summary>What the file takes on disk, as du counts it (st_blocks × 512).</summary>
+    private static long AllocatedBytes(string path) =>
+        long.Parse(LoopFileSystem.Run("du", ["-B1", path]).Split('\t')[0], CultureInfo.InvariantCulture);
 
     private static int FreePort()
     {

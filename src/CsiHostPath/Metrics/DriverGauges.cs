@@ -12,7 +12,7 @@ namespace CsiHostPath.Metrics;
 /// </summary>
 public sealed class DriverGauges
 {
-    public DriverGauges(VolumeIndex volumes, SnapshotIndex snapshots, CapacityPlanner capacity, DirectoryUsageCache usage)
+    public DriverGauges(VolumeIndex volumes, SnapshotIndex snapshots, CapacityPlanner capacity, DirectoryUsageCache usage, ImagePromises promises)
     {
         DriverMeter.Gauge("csi_hostpath_volumes",
             () => ByBacking(volumes.All(), v => v.Backing, _ => 1L), unit: null, "Volumes on this node, by backing.");
@@ -21,8 +21,12 @@ public sealed class DriverGauges
         DriverMeter.Gauge("csi_hostpath_provisioned",
             () => ByBacking(volumes.All(), v => v.Backing, v => v.CapacityBytes), unit: "By", "Sum of the volumes' capacity, by backing.");
         DriverMeter.Gauge<long>("csi_hostpath_used",
-            () => [new Measurement<long>(usage.TotalBytes, BackingTag(Backing.Directory))], unit: "By",
-            "Bytes directory volumes take on disk, as their last usage walks measured them.");
+            () =>
+            [
+                new Measurement<long>(usage.TotalBytes, BackingTag(Backing.Directory)),
+                new Measurement<long>(ImageBytesAllocated(volumes.All(), promises), BackingTag(Backing.Image)),
+            ], unit: "By",
+            "Bytes the volumes take on the data dir's disk: directory volumes as their last usage walks counted them, image files as last measured (create, start-up, expansion, NodeGetVolumeStats).");
         DriverMeter.Gauge<long>("csi_hostpath_capacity_free",
             () => [new Measurement<long>(capacity.Available())], unit: "By", "Bytes GetCapacity reports free for new volumes.");
         DriverMeter.Gauge<double>("csi_hostpath_usage_oldest_figure_age",
@@ -36,6 +40,18 @@ public sealed class DriverGauges
         foreach (var record in records)
             sums[Array.IndexOf(Kinds, backing(record))] += value(record);
         return Kinds.Select((kind, i) => new Measurement<long>(sums[i], BackingTag(kind)));
+    }
+
+    /// <summary>What image files hold of their promised sizes: the sizes, less what <see cref="ImagePromises"/> counts as not yet allocated.</summary>
+    private static long ImageBytesAllocated(IReadOnlyList<VolumeRecord> records, ImagePromises promises)
+    {
+        long promised = 0;
+        foreach (var record in records)
+        {
+            if (record.Backing == Backing.Image && record.Damage is null)
+                promised += record.CapacityBytes;
+        }
+        return Math.Max(0, promised - promises.Total);
     }
 
     private static readonly Backing[] Kinds = Enum.GetValues<Backing>();
