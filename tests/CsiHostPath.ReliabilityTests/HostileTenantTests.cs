@@ -215,7 +215,7 @@ public sealed class HostileTenantTests(HostileTenantTests.Fixture fixture, ITest
         Assert.Contains("100000 entries removed so far", fixture.Driver.Output);
     }
 
-    public sealed class Fixture : DriverFixture
+    public class Fixture : DriverFixture
     {
         private TreeSnapshot _neighbour = null!;
 

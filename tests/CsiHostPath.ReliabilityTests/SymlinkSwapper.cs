@@ -6,8 +6,9 @@ namespace CsiHostPath.ReliabilityTests;
 /// A tenant thread working by descriptor inside a volume, as a pod's process with its cwd there would: it keeps
 /// replacing "victim" by a symlink to the canary and back, and moves "victim/sub" up and down a level, so that
 /// a remover that resolved a path a moment ago finds something else there now. It swaps until it sees the delete
-/// begin (its directory moved into the data dir's .trash), then a burst more while the driver removes it: the race
-/// lands on the removal itself, not on whatever the driver did before it. <see cref="Landed"/> counts those swaps.
+/// begin (its directory moved into the data dir's .trash, or what the test says the driver is doing), then a burst more
+/// while the driver works on it: the race lands on the removal (or copy) itself, not on whatever the driver did before
+/// it. <see cref="Landed"/> counts those swaps.
 /// </summary>
 internal sealed class SymlinkSwapper : IDisposable
 {
@@ -17,14 +18,20 @@ internal sealed class SymlinkSwapper : IDisposable
     private readonly int _dir;
     private readonly string _canary;
     private readonly Thread _thread;
+    private readonly Func<string, bool> _racing;
     private volatile bool _stop;
     private long _swaps;
     private long _landed;
 
-    public SymlinkSwapper(string volumeData, string canary)
+    /// <summary>
+    /// <paramref name="racing"/> says, given where the volume's directory now is, whether the driver is at work on it:
+    /// by default, removing it (moved into .trash).
+    /// </summary>
+    public SymlinkSwapper(string volumeData, string canary, Func<string, bool>? racing = null)
     {
         _dir = Native.OpenDirectory(volumeData);
         _canary = canary;
+        _racing = racing ?? (where => where.Contains("/.trash/", StringComparison.Ordinal));
         _thread = new Thread(Run) { IsBackground = true, Name = "tenant-swapper" };
         _thread.Start();
     }
@@ -41,7 +48,7 @@ internal sealed class SymlinkSwapper : IDisposable
         }
     }
 
-    /// <summary>Swaps made while the driver was removing the directory: after it moved it into .trash, before it was gone.</summary>
+    /// <summary>Swaps made while the driver was at work on the directory (by default: after it moved it into .trash, before it was gone).</summary>
     public long Landed => Interlocked.Read(ref _landed);
 
     /// <summary>Stops the thread; returns how many swaps it made.</summary>
@@ -71,14 +78,14 @@ internal sealed class SymlinkSwapper : IDisposable
             string? where = new FileInfo(descriptor).LinkTarget;
             if (where is null || where.EndsWith(" (deleted)", StringComparison.Ordinal))
                 return;
-            bool removing = where.Contains("/.trash/", StringComparison.Ordinal);
+            bool racing = _racing(where);
             var old = Native.Z($"old-{i}");
             // The directory goes away and a symlink to the canary takes its name...
             _ = Native.RenameAt(_dir, victim, old);
             _ = Native.SymlinkAt(_canary, _dir, victim);
             _ = Native.SymlinkAt(_canary, _dir, Native.Z($"old-{i}/sub/canary"));
             Interlocked.Increment(ref _swaps);
-            if (removing)
+            if (racing)
                 Interlocked.Increment(ref _landed);
             // ...then a directory again, with a subdirectory that moves up and back down a level.
             _ = Native.UnlinkAt(_dir, victim, 0);

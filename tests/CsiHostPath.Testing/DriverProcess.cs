@@ -83,7 +83,11 @@ public sealed class DriverProcess : IAsyncDisposable
 
     /// <summary>Starts the driver as the DaemonSet runs it, in a fresh <see cref="NodeHarness"/> over <paramref name="root"/>.</summary>
     public static Task<DriverProcess> StartOnNodeAsync(TempRoot root, params string[] extraArgs) =>
-        StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root)));
+        StartOnNodeAsync(root, NodeHarness.DefaultDataDirBytes, extraArgs);
+
+    /// <summary>As <see cref="StartOnNodeAsync(TempRoot, string[])"/>, with a data dir of <paramref name="dataDirBytes"/> (ext4 makes an inode per 16 KiB).</summary>
+    public static Task<DriverProcess> StartOnNodeAsync(TempRoot root, long dataDirBytes, params string[] extraArgs) =>
+        StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, dataDirBytes)));
 
     /// <summary>As <see cref="StartOnNodeAsync"/>, with --data-dir naming the data dir through a symlink.</summary>
     public static Task<DriverProcess> StartOnNodeWithSymlinkedDataDirAsync(TempRoot root, params string[] extraArgs) =>

@@ -75,11 +75,14 @@ public sealed class NodeHarness : IDisposable
     /// <summary>Where kubelet's target paths live, the same path on both sides.</summary>
     public string PodsDir { get; }
 
+    /// <summary>The data dir's size unless a test asks for another: a sparse file, so only what is written takes space.</summary>
+    public const long DefaultDataDirBytes = 8L << 30;
+
     /// <summary>
     /// Lays out the node: a <paramref name="dataDirBytes"/> sparse ext4 data dir and a shared pods dir; with
     /// <paramref name="privateDev"/>, every start of the driver gets a fresh /dev of its own, as a container does.
     /// </summary>
-    public static NodeHarness Create(TempRoot root, long dataDirBytes = 8L << 30, bool dataDirThroughSymlink = false, bool privateDev = false)
+    public static NodeHarness Create(TempRoot root, long dataDirBytes = DefaultDataDirBytes, bool dataDirThroughSymlink = false, bool privateDev = false)
     {
         var data = LoopFileSystem.Create(root, "data", dataDirBytes);
         var harness = new NodeHarness(root, data, dataDirThroughSymlink, privateDev);

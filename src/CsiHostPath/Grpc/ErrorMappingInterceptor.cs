@@ -52,7 +52,9 @@ public sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingIntercep
         VolumePreconditionException => new Status(StatusCode.FailedPrecondition, e.Message),
         CapacityOutOfRangeException => new Status(StatusCode.OutOfRange, e.Message),
         InsufficientCapacityException => new Status(StatusCode.ResourceExhausted, e.Message),
-        OperationPendingException or InvalidPageTokenException => new Status(StatusCode.Aborted, e.Message),
+        OperationPendingException or InvalidPageTokenException or Os.TreeRearrangedException => new Status(StatusCode.Aborted, e.Message),
+        // The call's own token: the client's deadline passed or it went away, and what the call was making was undone.
+        OperationCanceledException => new Status(StatusCode.Cancelled, "the call was cancelled before it finished (its deadline passed or the client went away)"),
         DataDirUnavailableException or VolumeElsewhereException => new Status(StatusCode.Unavailable, e.Message),
         IOException when ErrnoOf(e) is Errno.ENOSPC or Errno.EDQUOT => new Status(StatusCode.ResourceExhausted, e.Message),
         IOException when ErrnoOf(e) is Errno.EROFS => new Status(StatusCode.Unavailable, e.Message),

@@ -31,7 +31,7 @@ public static partial class DirectoryTree
             if (cursor.Depth == 0)
                 return copy.Result;
             if (!cursor.TryAscend())
-                throw new IOException($"{sourceRoot} was rearranged while it was being copied (a directory was moved); retry");
+                throw new TreeRearrangedException($"{sourceRoot} was rearranged while it was being copied (a directory was moved out from under the copy); retry");
             pending.Pop();
             copy.Ascend();
         }

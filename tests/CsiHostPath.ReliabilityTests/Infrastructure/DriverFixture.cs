@@ -21,10 +21,13 @@ public class DriverFixture : IAsyncLifetime
 
     public string Target(string name) => Path.Combine(Driver.PodsDir, name);
 
+    /// <summary>The size of the driver's data dir filesystem.</summary>
+    protected virtual long DataDirBytes => NodeHarness.DefaultDataDirBytes;
+
     public virtual async Task InitializeAsync()
     {
         Canary = new Canary(Root.Combine("canary"));
-        Driver = await DriverProcess.StartOnNodeAsync(Root);
+        Driver = await DriverProcess.StartOnNodeAsync(Root, DataDirBytes);
     }
 
     public async Task<string> CreateAsync(string name) =>

@@ -46,6 +46,9 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
     private static partial int UnlinkAtRaw(int dirFd, byte* path, int flags);
 
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlRaw(int fd, ulong request, nint argument);
+
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);
 
@@ -116,6 +119,27 @@ internal static unsafe partial class Native
     {
         fixed (byte* p = nameZ)
             return UnlinkAtRaw(dirFd, p, flags);
+    }
+
+    public const int SIGCONT = 18;
+    private const ulong FITHAW = 0xC0045878;
+    private const int EINVAL = 22;
+
+    /// <summary>FITHAW on the filesystem mounted at <paramref name="mountPoint"/>: true if it was frozen (and now is not), false if it was not.</summary>
+    public static bool Thaw(string mountPoint)
+    {
+        int fd = OpenDirectory(mountPoint);
+        try
+        {
+            if (IoctlRaw(fd, FITHAW, 0) == 0)
+                return true;
+            int errno = Marshal.GetLastPInvokeError();
+            return errno == EINVAL ? false : throw new IOException($"FITHAW({mountPoint}) failed: errno {errno}");
+        }
+        finally
+        {
+            Close(fd);
+        }
     }
 
     /// <summary>Linux makedev.</summary>

@@ -12,6 +12,12 @@ public static class Scale
     /// <summary>Depth of the nested-directories hostile tree.</summary>
     public static int HostileDepth => Read("CHP_HOSTILE_DEPTH", 10_000);
 
+    /// <summary>Empty files in the wide tree that CreateSnapshot copies (a million on demand).</summary>
+    public static int CopyFiles => Read("CHP_COPY_FILES", 100_000);
+
+    /// <summary>CreateSnapshot calls raced by a symlink-swapping tenant.</summary>
+    public static int CopyRaceTries => Read("CHP_COPY_RACE_TRIES", 10);
+
     /// <summary>DeleteVolume calls raced by a symlink-swapping tenant.</summary>
     public static int RaceTries => Read("CHP_RACE_TRIES", 100);
 
