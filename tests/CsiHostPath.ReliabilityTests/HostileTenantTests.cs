@@ -139,8 +139,11 @@ public sealed class HostileTenantTests(HostileTenantTests.Fixture fixture, ITest
             Results.Report(output, "delete-give-up", $"seconds={clock.Elapsed.TotalSeconds:F1} created_during_removal={created} detail=\"{error.Status.Detail}\"");
         }
         fixture.Canary.AssertUntouched();
+        // The delete did not happen: the volume is still listed, so the provisioner's retry is what ends it.
+        Assert.Contains((await fixture.Client.Controller.ListVolumesAsync(new Csi.V1.ListVolumesRequest())).Entries, e => e.Volume.VolumeId == volumeId);
 
         await fixture.DeleteAsync(volumeId);
+        Assert.DoesNotContain((await fixture.Client.Controller.ListVolumesAsync(new Csi.V1.ListVolumesRequest())).Entries, e => e.Volume.VolumeId == volumeId);
         // The retried delete finished what the first one left in .trash; no restart was needed for that.
         Assert.Empty(Directory.GetDirectories(Path.Combine(fixture.Driver.DataDir, ".trash"), volumeId + "-*"));
         await fixture.Driver.RestartAfterKillAsync();
