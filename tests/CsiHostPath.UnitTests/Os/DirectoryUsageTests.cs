@@ -64,6 +64,26 @@ public sealed class DirectoryUsageTests : IDisposable
         }
     }
 
+    /// <summary>Subdirectories among the files at every level: what is listed after coming back up from each is counted too.</summary>
+    [Fact]
+    public void NestedDirectories_EveryEntryOfEveryLevelCounted()
+    {
+        string dir = _root.FullName;
+        for (int level = 0; level < 4; level++)
+        {
+            for (int i = 0; i < 3; i++)
+                Directory.CreateDirectory(Path.Combine(dir, $"d{i}", "inner"));
+            for (int i = 0; i < 30; i++)
+                File.WriteAllBytes(Path.Combine(dir, $"f{i}"), new byte[5000]);
+            dir = Path.Combine(dir, "d1");
+        }
+
+        var usage = DirectoryTree.Usage(_root.FullName);
+
+        AssertMatchesDu(usage);
+        Assert.Equal(1 + 4 * (3 + 3 + 30), usage.Inodes);
+    }
+
     private void AssertMatchesDu(DiskUsage usage)
     {
         Assert.Equal(Du("-sB1"), usage.Bytes);

@@ -107,11 +107,11 @@ public sealed class VolumeStoreTests : IDisposable
         File.WriteAllText(Path.Combine(_layout.DataPath(record.VolumeId), "file"), "x");
 
         store.Delete(record.VolumeId);
+        Assert.Empty(Directory.GetFileSystemEntries(_layout.TrashDir));
         store.Delete(record.VolumeId);
 
         Assert.False(Directory.Exists(_layout.VolumeDir(record.VolumeId)));
         Assert.Empty(store.LoadAll());
-        Assert.Empty(Directory.GetFileSystemEntries(_layout.TrashDir));
     }
 
     /// <summary>What a delete that gave up (a tenant kept writing) left in .trash is finished by the retried delete, and only that volume's.</summary>
