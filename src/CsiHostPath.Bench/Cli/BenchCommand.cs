@@ -54,13 +54,13 @@ public static class BenchCommand
         });
         var mode = new Option<string>("--mode")
         {
-            Description = "lifecycle: CreateVolume, [NodeStage], NodePublish, NodeUnpublish, [NodeUnstage], DeleteVolume. create-delete: the controller alone. stats: --count NodeGetVolumeStats calls on one volume holding --files files, each with a ControllerGetVolume and a GetCapacity. scale: after --prefill, CreateVolume, ControllerGetVolume, GetCapacity, NodeGetVolumeStats and DeleteVolume per item.",
+            Description = "lifecycle: CreateVolume, [NodeStage], NodePublish, NodeUnpublish, [NodeUnstage], DeleteVolume. create-delete: the controller alone. stats: --count NodeGetVolumeStats calls on one volume holding --files files, each with a ControllerGetVolume and a GetCapacity. scale: after --prefill, CreateVolume, ControllerGetVolume, GetCapacity, NodeGetVolumeStats and DeleteVolume per item. snapshot: --count rounds of CreateSnapshot and a restore of one --size volume holding --files files of data.",
             DefaultValueFactory = _ => "lifecycle",
         };
-        mode.AcceptOnlyFromAmong("lifecycle", "create-delete", "stats", "scale");
+        mode.AcceptOnlyFromAmong("lifecycle", "create-delete", "stats", "scale", "snapshot");
         var files = AtLeast(new Option<int>("--files")
         {
-            Description = "With --mode stats: small files written into the volume before the NodeGetVolumeStats calls are timed.",
+            Description = "With --mode stats: small files written into the volume before the NodeGetVolumeStats calls are timed. With --mode snapshot: files sharing 90% of --size.",
             DefaultValueFactory = _ => 1000,
         }, 0);
         var prefill = AtLeast(new Option<int>("--prefill")
@@ -92,6 +92,7 @@ public static class BenchCommand
                     "create-delete" => BenchMode.CreateDelete,
                     "stats" => BenchMode.Stats,
                     "scale" => BenchMode.Scale,
+                    "snapshot" => BenchMode.Snapshot,
                     _ => BenchMode.Lifecycle,
                 },
                 Files = result.GetValue(files),

@@ -22,7 +22,7 @@ public static class ReportWriter
         if (report.Usage is { } usage)
             output.WriteLine($"volume     {usage.Files} files counted {usage.FirstFigureSeconds:F2} s after writing (driver CPU {(usage.DriverCpuSeconds is { } cpu ? $"{cpu:F2} s" : "not read: no --pid")}); " +
                 $"used {usage.UsedBytes} bytes, {usage.UsedInodes} inodes; du: {usage.DuBytes} bytes, {usage.DuInodes} inodes");
-        string unit = report.Mode switch { "lifecycle" => "lifecycles", "stats" => "stats items", "scale" => "scale items", _ => "create+delete pairs" };
+        string unit = report.Mode switch { "lifecycle" => "lifecycles", "stats" => "stats items", "scale" => "scale items", "snapshot" => "snapshot+restore rounds", _ => "create+delete pairs" };
         output.WriteLine($"run        {report.Mode}: {report.Succeeded}/{report.Count} ok, {report.Failed} failed, {report.Concurrency} clients, {report.SizeBytes} bytes each");
         output.WriteLine($"throughput {report.PerSecond:F1} {unit}/s ({report.Seconds:F2} s)");
         WriteRpcs(output, report.Rpcs);

@@ -13,6 +13,9 @@ public enum BenchMode
 
     /// <summary>After --prefill: CreateVolume, ControllerGetVolume, GetCapacity, NodeGetVolumeStats and DeleteVolume per item.</summary>
     Scale,
+
+    /// <summary>One published volume filled with --files files of data, then CreateSnapshot and a restore from it, --count times.</summary>
+    Snapshot,
 }
 
 public sealed record BenchOptions
@@ -35,7 +38,7 @@ public sealed record BenchOptions
     /// <summary>How many of the <see cref="Prefill"/> volumes are backing=image (the first ones).</summary>
     public int PrefillImages { get; init; }
 
-    /// <summary>Files of 100 bytes the stats mode writes into its volume before it times the calls.</summary>
+    /// <summary>Files of 100 bytes the stats mode writes into its volume before it times the calls; the snapshot mode's files share 90% of --size.</summary>
     public int Files { get; init; } = 1000;
 
     /// <summary>The driver's pid, to read its resident memory before and after.</summary>

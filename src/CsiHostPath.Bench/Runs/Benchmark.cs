@@ -28,6 +28,8 @@ public static class Benchmark
                 return await StatsRunAsync(options, plugin, clients, stats, workDir, runId, rssBefore);
             if (options.Mode == BenchMode.Scale)
                 return await ScaleRunAsync(options, plugin, clients, stats, workDir, runId, rssBefore, prefill);
+            if (options.Mode == BenchMode.Snapshot)
+                return await SnapshotRunAsync(options, plugin, clients[0], stats, workDir, runId, rssBefore);
 
             var warmUp = new VolumeWorkload(options, plugin, new RpcStats(), workDir);
             await ConcurrentRunner.RunAsync(clients, clients.Count, (client, i) => Item(warmUp, options.Mode, client, $"bench-{runId}-warmup-{i}"));
@@ -120,6 +122,27 @@ public static class Benchmark
         finally
         {
             await workload.CleanupAsync(clients[0]);
+        }
+    }
+
+    /// <summary>The snapshot mode: one volume set up and filled untimed, then --count snapshot-and-restore rounds one after another.</summary>
+    private static async Task<BenchReport> SnapshotRunAsync(
+        BenchOptions options, PluginFacts plugin, CsiClient client, RpcStats stats, string workDir, string runId, long? rssBefore)
+    {
+        var workload = new SnapshotWorkload(options, plugin, stats, workDir);
+        await workload.PrepareAsync(client, $"bench-{runId}-source");
+        try
+        {
+            var result = await ConcurrentRunner.RunAsync([client], options.Count, (c, i) => workload.RoundAsync(c, $"bench-{runId}-{i}"));
+            var memory = options.Pid is { } pid ? new MemoryReport(pid, rssBefore!.Value, ProcessMemory.RssKiB(pid)) : null;
+            var rpcs = stats.Report();
+            return new BenchReport("snapshot", options.Endpoint, plugin.ToReport(), 1, options.Count, options.SizeBytes,
+                result.Succeeded, result.Failed, result.Elapsed.TotalSeconds, result.Succeeded / result.Elapsed.TotalSeconds,
+                rpcs, SumErrors(rpcs), memory, Prefill: null);
+        }
+        finally
+        {
+            await workload.CleanupAsync(client);
         }
     }
 

@@ -16,7 +16,6 @@ namespace CsiHostPath.Bench.Runs;
 public sealed class StatsWorkload(BenchOptions options, PluginFacts plugin, RpcStats stats, string workDir)
 {
     private const int FileBytes = 100;
-    private const int FilesPerDirectory = 1000;
     private static readonly TimeSpan FirstFigureLimit = TimeSpan.FromMinutes(15);
 
     private readonly VolumeWorkload _volumes = new(options, plugin, stats, workDir);
@@ -32,7 +31,7 @@ public sealed class StatsWorkload(BenchOptions options, PluginFacts plugin, RpcS
         _podDir = Path.Combine(workDir, name);
         Directory.CreateDirectory(_podDir);
         _target = await _volumes.MountAsync(client, _volume, _podDir);
-        Fill(_target, options.Files);
+        VolumeFill.Fill(_target, options.Files, new byte[FileBytes]);
 
         double? cpuBefore = options.Pid is { } pid ? ProcessCpu.Seconds(pid) : null;
         var elapsed = Stopwatch.StartNew();
@@ -69,18 +68,6 @@ public sealed class StatsWorkload(BenchOptions options, PluginFacts plugin, RpcS
         await _volumes.UnmountAsync(client, _volume!, _podDir, _target);
         await _volumes.DeleteVolumeAsync(client, _volume!);
         WorkDirectory.RemoveIfEmpty(_podDir);
-    }
-
-    private static void Fill(string target, int files)
-    {
-        var content = new byte[FileBytes];
-        Parallel.For(0, (files + FilesPerDirectory - 1) / FilesPerDirectory, d =>
-        {
-            string dir = Path.Combine(target, $"d{d}");
-            Directory.CreateDirectory(dir);
-            for (int f = d * FilesPerDirectory; f < Math.Min(files, (d + 1) * FilesPerDirectory); f++)
-                File.WriteAllBytes(Path.Combine(dir, $"f{f}"), content);
-        });
     }
 
     private static long Used(NodeGetVolumeStatsResponse response, VolumeUsage.Types.Unit unit) =>

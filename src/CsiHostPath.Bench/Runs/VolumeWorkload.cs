@@ -114,19 +114,21 @@ public sealed class VolumeWorkload(BenchOptions options, PluginFacts plugin, Rpc
             TargetPath = target,
         }));
 
-    public async Task<Volume> CreateAsync(CsiClient connection, string name)
+    /// <summary>A new volume, empty or (timed apart, as "CreateVolume (restore)") filled from <paramref name="source"/>.</summary>
+    public async Task<Volume> CreateAsync(CsiClient connection, string name, VolumeContentSource? source = null)
     {
         var request = new CreateVolumeRequest
         {
             Name = name,
             CapacityRange = new CapacityRange { RequiredBytes = options.SizeBytes },
             VolumeCapabilities = { Capability },
+            VolumeContentSource = source,
         };
         foreach (var (key, value) in options.Parameters)
             request.Parameters[key] = value;
         if (plugin.Topology is { } topology)
             request.AccessibilityRequirements = new TopologyRequirement { Requisite = { topology }, Preferred = { topology } };
-        return (await stats.TimeAsync("CreateVolume", () => connection.Controller.CreateVolumeAsync(request))).Volume;
+        return (await stats.TimeAsync(source is null ? "CreateVolume" : "CreateVolume (restore)", () => connection.Controller.CreateVolumeAsync(request))).Volume;
     }
 
     public Task DeleteVolumeAsync(CsiClient connection, Volume volume) =>
