@@ -342,9 +342,9 @@ public sealed partial class ImageBacking(
         if (_failures.TryGetValue(record.VolumeId, out var failure))
             return failure;
         string image = layout.ImagePath(record.VolumeId);
-        if (!File.Exists(image))
+        if (IdentityOf(image) is not { } identity)
             return $"the image file {image} is missing";
-        if (!_devices.TryGetValue(record.VolumeId, out var device) || loops.Backing(device) != FileIdentity.OfPath(image))
+        if (!_devices.TryGetValue(record.VolumeId, out var device) || loops.Backing(device) != identity)
             return $"the image {image} is not attached to a loop device";
         if (record.AccessType == AccessType.Block)
             return null;
@@ -352,6 +352,19 @@ public sealed partial class ImageBacking(
         return mounts.Find(mount) is { } mounted
             ? FileSystemHealth.Problem(mounted, device)
             : $"the image's filesystem is not mounted at {mount}";
+    }
+
+    /// <summary>Null when the image is gone: a reader takes no lease, so a DeleteVolume can remove it under the check.</summary>
+    private static FileIdentity? IdentityOf(string image)
+    {
+        try
+        {
+            return FileIdentity.OfPath(image);
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return null;
+        }
     }
 
     public VolumeUsage Usage(VolumeRecord record)
