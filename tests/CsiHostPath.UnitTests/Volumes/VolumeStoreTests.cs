@@ -54,6 +54,8 @@ public sealed class VolumeStoreTests : IDisposable
         Assert.Equal(record.Publications.Single().TargetPath, loaded.Publications.Single().TargetPath);
         Assert.Equal(record.Publications.Single().MountFlags, loaded.Publications.Single().MountFlags);
         Assert.True(Directory.Exists(_layout.DataPath(record.VolumeId)));
+        // Only root may enter the driver's own directories; pods reach their data through the bind mount alone.
+        Assert.Equal((UnixFileMode)0b111_000_000, File.GetUnixFileMode(_layout.VolumeDir(record.VolumeId)));
     }
 
     [Fact]
