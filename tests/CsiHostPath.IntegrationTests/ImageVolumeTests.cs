@@ -210,6 +210,34 @@ public sealed class ImageVolumeTests : IAsyncLifetime
         await _driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
     }
 
+    /// <summary>
+    /// Issue 15: ControllerGetVolume and NodeGetVolumeStats check one volume's filesystem by asking the kernel about
+    /// that one mount (statmount), not by reading the whole of /proc/self/mountinfo, whose length grows with every
+    /// volume and pod on the node.
+    /// </summary>
+    [Fact]
+    public async Task HealthOfOneVolume_ReadsNoWholeMountTable()
+    {
+        var volume = await CreateAsync("pvc-health", 16 * MiB, Image);
+        string target = await PublishAsync(volume, "health");
+        string log = _root.Combine("open.log");
+
+        using (SyscallFault.Watch(_driver.Pid, "open,openat", log))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                var got = await _driver.Client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = volume.VolumeId });
+                Assert.False(got.Status.VolumeCondition.Abnormal, got.Status.VolumeCondition.Message);
+                var stats = await _driver.Client.Node.NodeGetVolumeStatsAsync(new NodeGetVolumeStatsRequest { VolumeId = volume.VolumeId, VolumePath = target });
+                Assert.False(stats.VolumeCondition.Abnormal, stats.VolumeCondition.Message);
+            }
+        }
+
+        Assert.DoesNotContain(File.ReadLines(log), line => line.Contains("mountinfo", StringComparison.Ordinal));
+        await _driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
+        await _driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
+    }
+
     [Fact]
     public async Task KillWithPublishedImageVolume_Restart_StillServesAndLeaksNoLoopDevice()
     {

@@ -19,6 +19,7 @@ internal static partial class Libc
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     internal struct FileStatus
     {
+        [FieldOffset(0x00)] internal uint Mask;
         [FieldOffset(0x08)] internal ulong Attributes;
         [FieldOffset(0x10)] internal uint LinkCount;
         [FieldOffset(0x14)] internal uint Uid;

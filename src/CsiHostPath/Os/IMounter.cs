@@ -21,4 +21,11 @@ public interface IMounter
     MountedRoot? MountedAt(string path);
 
     IReadOnlyList<MountInfo> ListMounts();
+
+    /// <summary>
+    /// The topmost mount at <paramref name="path"/> as mountinfo would show it, or null when nothing is mounted there:
+    /// asked of that one mount where the kernel can (statmount), else found in the whole table. Its Root and Source are
+    /// not asked for and are empty.
+    /// </summary>
+    MountInfo? FindMount(string path);
 }

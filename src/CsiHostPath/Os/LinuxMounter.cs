@@ -77,6 +77,33 @@ public sealed class LinuxMounter : IMounter
 
     public IReadOnlyList<MountInfo> ListMounts() => MountInfoParser.ReadSelf();
 
+    public MountInfo? FindMount(string path)
+    {
+        Libc.MountStatus? status;
+        try
+        {
+            if (!Libc.TryStatMount(path, out status))
+                return FindInTable(path);
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return null;
+        }
+        catch (ErrnoException)
+        {
+            // A failed filesystem cannot be asked about itself (a shut-down xfs answers EIO); the table still shows it.
+            return FindInTable(path);
+        }
+        if (status is not { } mount)
+            return null;
+        string superOptions = mount.SuperBlockReadOnly ? "ro" : "rw";
+        if (mount.SuperOptions.Length > 0)
+            superOptions += "," + mount.SuperOptions;
+        return new MountInfo(mount.MountId, mount.ParentId, "", path, mount.MountReadOnly ? "ro" : "rw", mount.FsType, "", superOptions);
+    }
+
+    private MountInfo? FindInTable(string path) => ListMounts().LastOrDefault(m => m.MountPoint == path);
+
     private static ulong ToKernelFlags(MountFlags flags)
     {
         ulong result = 0;

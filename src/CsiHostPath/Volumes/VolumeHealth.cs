@@ -7,9 +7,9 @@ namespace CsiHostPath.Volumes;
 public sealed class VolumeHealth(VolumeBackings backings, IMounter mounter, VolumeMounts volumeMounts, VolumeIndex index)
 {
     /// <summary>One read of the mount table for a whole call, however many volumes it checks.</summary>
-    public MountTable ReadMounts() => new(mounter.ListMounts());
+    public MountTable ReadMounts() => MountTable.Of(mounter.ListMounts());
 
-    public VolumeCondition Check(VolumeRecord record) => Check(record, ReadMounts());
+    public VolumeCondition Check(VolumeRecord record) => Check(record, MountTable.PerPath(mounter));
 
     public VolumeCondition Check(VolumeRecord record, MountTable mounts)
     {

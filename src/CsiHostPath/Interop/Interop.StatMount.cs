@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace CsiHostPath.Interop;
+
+/// <summary>
+/// statmount(2), Linux 6.8 (its mount options 6.11): what /proc/self/mountinfo says of one mount, asked of that mount
+/// alone, so a check of one volume costs the same however many mounts the node has.
+/// </summary>
+internal static partial class Libc
+{
+    private const long SysStatMount = 457;
+    private const uint StatxMountIdUnique = 0x4000;
+    private const ulong STATMOUNT_SB_BASIC = 0x1;
+    private const ulong STATMOUNT_MNT_BASIC = 0x2;
+    private const ulong STATMOUNT_FS_TYPE = 0x20;
+    private const ulong STATMOUNT_MNT_OPTS = 0x80;
+    private const ulong STATMOUNT_SUPPORTED_MASK = 0x1000;
+    private const ulong StatMountAlways = STATMOUNT_SB_BASIC | STATMOUNT_MNT_BASIC | STATMOUNT_FS_TYPE | STATMOUNT_SUPPORTED_MASK;
+    private const uint SB_RDONLY = 0x1;
+    // struct statmount (linux/mount.h) keeps its fixed part at 512 bytes; string fields are offsets past it.
+    private const int StatMountStrings = 512;
+    private const int StatMountBufferSize = 4096;
+
+    /// <summary>struct mnt_id_req, MNT_ID_REQ_SIZE_VER0.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MountIdRequest
+    {
+        internal uint Size;
+        internal uint Spare;
+        internal ulong MountId;
+        internal ulong Param;
+    }
+
+    [StructLayout(LayoutKind.Explicit)]
+    private struct StatMountHeader
+    {
+        [FieldOffset(4)] internal uint MountOptions;
+        [FieldOffset(8)] internal ulong Mask;
+        [FieldOffset(32)] internal uint SuperBlockFlags;
+        [FieldOffset(36)] internal uint FsType;
+        [FieldOffset(56)] internal uint MountIdOld;
+        [FieldOffset(60)] internal uint ParentIdOld;
+        [FieldOffset(64)] internal ulong MountAttributes;
+        [FieldOffset(144)] internal ulong SupportedMask;
+    }
+
+    internal readonly record struct MountStatus(int MountId, int ParentId, bool MountReadOnly, bool SuperBlockReadOnly, string FsType, string SuperOptions);
+
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
+    private static unsafe partial long SyscallStatMount(long number, MountIdRequest* request, byte* buffer, nuint size, uint flags);
+
+    /// <summary>
+    /// The mount whose root <paramref name="path"/> is (its last component not followed): null when nothing is mounted
+    /// there; false when this kernel cannot answer for one mount, so the caller reads the whole table.
+    /// </summary>
+    internal static unsafe bool TryStatMount(string path, out MountStatus? status)
+    {
+        status = null;
+        int result;
+        FileStatus file;
+        do
+        {
+            result = StatxPathRaw(AT_FDCWD, path, AtNoFollow, StatxMountIdUnique, out file);
+        }
+        while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+        if (result < 0)
+            throw ErrnoException.FromLastError("statx", path);
+        if ((file.Mask & StatxMountIdUnique) == 0)
+            return false;
+        if (!file.IsMountRoot)
+            return true;
+
+        var request = new MountIdRequest { Size = (uint)sizeof(MountIdRequest), MountId = file.MountId, Param = StatMountAlways | STATMOUNT_MNT_OPTS };
+        var buffer = new byte[StatMountBufferSize];
+        long answer;
+        fixed (byte* start = buffer)
+        {
+            do
+            {
+                answer = SyscallStatMount(SysStatMount, &request, start, (nuint)buffer.Length, 0);
+            }
+            while (answer < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+        }
+        if (answer < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            // ENOSYS before 6.8, EINVAL where a flag is unknown; ENOENT when the mount went in the meantime.
+            return errno switch
+            {
+                Errno.ENOSYS or Errno.EINVAL => false,
+                Errno.ENOENT => true,
+                _ => throw new ErrnoException(errno, "statmount", path),
+            };
+        }
+        var header = MemoryMarshal.Read<StatMountHeader>(buffer);
+        // A kernel leaves out the options when a filesystem has none to show, and before 6.15 it cannot say whether it
+        // knows them at all: only a kernel that says it supports them is trusted with their absence.
+        if ((header.Mask & StatMountAlways) != StatMountAlways || (header.SupportedMask & STATMOUNT_MNT_OPTS) == 0)
+            return false;
+        status = new MountStatus(
+            (int)header.MountIdOld,
+            (int)header.ParentIdOld,
+            (header.MountAttributes & MOUNT_ATTR_RDONLY) != 0,
+            (header.SuperBlockFlags & SB_RDONLY) != 0,
+            String(buffer, header.FsType),
+            (header.Mask & STATMOUNT_MNT_OPTS) != 0 ? String(buffer, header.MountOptions) : "");
+        return true;
+    }
+
+    private static string String(byte[] buffer, uint offset)
+    {
+        var text = buffer.AsSpan(StatMountStrings + (int)offset);
+        return Encoding.UTF8.GetString(text[..text.IndexOf((byte)0)]);
+    }
+}
