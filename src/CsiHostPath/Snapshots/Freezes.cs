@@ -4,22 +4,30 @@ namespace CsiHostPath.Snapshots;
 
 /// <summary>
 /// The filesystems frozen for one snapshot or group snapshot. <see cref="Token"/> is cancelled by the call's own
-/// cancellation (the CO's deadline) or when the freeze has lasted too long; disposing thaws every one, whatever failed.
+/// cancellation (the CO's deadline) or when a freeze has lasted too long; with nothing frozen (directory volumes) only
+/// the call's own. Disposing thaws every one, whatever failed.
 /// </summary>
 public sealed class Freezes : IDisposable
 {
     private readonly List<FileSystemFreeze> _frozen = [];
     private readonly CancellationTokenSource _limit;
+    private readonly TimeSpan _maxFreeze;
 
     public Freezes(CancellationToken callToken, TimeSpan maxFreeze)
     {
         _limit = CancellationTokenSource.CreateLinkedTokenSource(callToken);
-        _limit.CancelAfter(maxFreeze);
+        _maxFreeze = maxFreeze;
     }
 
     public CancellationToken Token => _limit.Token;
 
-    public void Add(FileSystemFreeze freeze) => _frozen.Add(freeze);
+    public void Add(FileSystemFreeze freeze)
+    {
+        // The limit counts from the first freeze: a copy of a million-file directory takes minutes and blocks no writer.
+        if (_frozen.Count == 0)
+            _limit.CancelAfter(_maxFreeze);
+        _frozen.Add(freeze);
+    }
 
     public void Dispose()
     {
