@@ -90,6 +90,32 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         Assert.False(Mounts.IsMountPoint(target));
     }
 
+    /// <summary>
+    /// Volume A published at a target, and volume B's data mounted over it there from outside (a CO that reused a pod
+    /// dir, an admin): the kernel can unmount only B's mount, which is not A's to take. A's unpublish is refused until B's
+    /// mount is gone, rather than answered OK with A still mounted underneath while the CO deletes A.
+    /// </summary>
+    [Fact]
+    public async Task NodeUnpublishVolume_OwnMountUnderAnotherVolumesMount_FailedPreconditionUntilThatOneIsGone()
+    {
+        string a = await CreateAsync("under-a");
+        string b = await CreateAsync("over-b");
+        string target = PodTarget("stacked");
+        await Node.NodePublishVolumeAsync(Requests.Publish(a, target));
+        await File.WriteAllTextAsync(Path.Combine(target, "a-owns-this"), "a");
+        LoopFileSystem.Run("mount", "--bind", Path.Combine(_driver.DataDir, "volumes", b, "data"), target);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => UnpublishAsync(a, target));
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains(target, error.Status.Detail);
+        Assert.Equal(2, Mounts.CountAt(target));
+        Mounts.Unmount(target);
+        Assert.True(File.Exists(Path.Combine(target, "a-owns-this")), $"volume {a}'s mount under {b}'s is gone");
+        await UnpublishAsync(a, target);
+        Assert.False(Mounts.IsMountPoint(target));
+    }
+
     [Fact]
     public async Task NodeUnpublishVolume_UnknownVolumeAtAKnownVolumesTarget_OkAndThatMountStays()
     {

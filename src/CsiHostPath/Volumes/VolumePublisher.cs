@@ -161,11 +161,19 @@ public sealed partial class VolumePublisher(
         index.Put(unpublished);
         try
         {
-            if (UnmountOwn(volumeMounts.SourceOf(record), targetPath) == 0 && record.FindPublication(targetPath) is null)
+            int unmounted = UnmountOwn(volumeMounts.SourceOf(record), targetPath);
+            if (unmounted == 0 && record.FindPublication(targetPath) is null)
             {
                 // Never published there, or already unpublished: whatever is at that path is not this volume's to undo.
                 LogNothingToUnpublish(volumeId, targetPath);
                 return;
+            }
+            if (unmounted == 0 && mounter.MountedAt(targetPath) is { } top && StackedAt(targetPath) > 1)
+            {
+                // The kernel unmounts only the topmost mount at a path, and moving the other volume's mount aside would take
+                // it from its pod. Answering OK would leave this volume mounted under it while the CO goes on to delete it.
+                throw new VolumePreconditionException(
+                    $"volume {volumeId} is published at target_path {targetPath}, and another mount ({top.Source}) is stacked over it there; unmount or unpublish that one first");
             }
         }
         catch
@@ -181,6 +189,13 @@ public sealed partial class VolumePublisher(
         // now (a full or read-only data dir) is written again later.
         lagging.Write(unpublished);
         LogUnpublished(volumeId, targetPath);
+    }
+
+    /// <summary>How many mounts are stacked at <paramref name="targetPath"/>, as the mount table lists them.</summary>
+    private int StackedAt(string targetPath)
+    {
+        string canonical = CanonicalPath.Of(targetPath);
+        return mounter.ListMounts().Count(m => m.MountPoint == canonical);
     }
 
     /// <summary>
