@@ -8,27 +8,17 @@ namespace CsiHostPath.IntegrationTests;
 /// acknowledged snapshot survives, and a half-made one is neither listed nor left holding space; and an image volume's
 /// filesystem frozen by a snapshot the driver did not finish is thawed by the next start.
 /// </summary>
-public sealed class SnapshotCrashTests : IAsyncLifetime
+public sealed class SnapshotCrashTests : DriverTest
 {
     private const long MiB = 1 << 20;
-    private readonly TempRoot _root = new();
-    private DriverProcess _driver = null!;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartOnNodeAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
 
     [Fact]
     public async Task KillMidSnapshot_Restart_ListsOnlyAcknowledgedSnapshots_AndLeavesNoStaging()
     {
-        var volume = (await _driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-crash-snap", 64 * MiB))).Volume;
+        var volume = (await Driver.Client.Controller.CreateVolumeAsync(Requests.Create("pvc-crash-snap", 64 * MiB))).Volume;
         string source = await PublishAsync(volume, "crash-src");
         await File.WriteAllTextAsync(Path.Combine(source, "first"), "acknowledged");
-        var kept = (await _driver.Client.Controller.CreateSnapshotAsync(new CreateSnapshotRequest { Name = "snap-kept", SourceVolumeId = volume.VolumeId })).Snapshot;
+        var kept = (await Driver.Client.Controller.CreateSnapshotAsync(new CreateSnapshotRequest { Name = "snap-kept", SourceVolumeId = volume.VolumeId })).Snapshot;
         // Enough files that the copy is still running when the kill lands.
         for (int dir = 0; dir < 40; dir++)
         {
@@ -37,24 +27,24 @@ public sealed class SnapshotCrashTests : IAsyncLifetime
             for (int file = 0; file < 500; file++)
                 await File.WriteAllTextAsync(Path.Combine(path, "f" + file), "x");
         }
-        string staging = Path.Combine(_driver.DataDir, ".staging");
+        string staging = Path.Combine(Driver.DataDir, ".staging");
 
-        var inFlight = _driver.Client.Controller.CreateSnapshotAsync(new CreateSnapshotRequest { Name = "snap-killed", SourceVolumeId = volume.VolumeId }).ResponseAsync;
+        var inFlight = Driver.Client.Controller.CreateSnapshotAsync(new CreateSnapshotRequest { Name = "snap-killed", SourceVolumeId = volume.VolumeId }).ResponseAsync;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!Directory.EnumerateFileSystemEntries(staging).Any() && !inFlight.IsCompleted && DateTime.UtcNow < deadline)
             await Task.Delay(5);
         bool killedMidCopy = !inFlight.IsCompleted;
-        await _driver.RestartAfterKillAsync();
+        await Driver.RestartAfterKillAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
 
-        var listed = (await _driver.Client.Controller.ListSnapshotsAsync(new ListSnapshotsRequest())).Entries.Select(e => e.Snapshot.SnapshotId).ToList();
+        var listed = (await Driver.Client.Controller.ListSnapshotsAsync(new ListSnapshotsRequest())).Entries.Select(e => e.Snapshot.SnapshotId).ToList();
         Assert.True(killedMidCopy, "the snapshot finished before the kill; the tree is too small for this machine");
         Assert.Equal([kept.SnapshotId], listed);
         Assert.Empty(Directory.EnumerateFileSystemEntries(staging));
-        Assert.Single(Directory.EnumerateFileSystemEntries(Path.Combine(_driver.DataDir, "snapshots")));
+        Assert.Single(Directory.EnumerateFileSystemEntries(Path.Combine(Driver.DataDir, "snapshots")));
         var restore = Requests.Create("pvc-crash-restored", 64 * MiB);
         restore.VolumeContentSource = new VolumeContentSource { Snapshot = new VolumeContentSource.Types.SnapshotSource { SnapshotId = kept.SnapshotId } };
-        var restored = (await _driver.Client.Controller.CreateVolumeAsync(restore)).Volume;
+        var restored = (await Driver.Client.Controller.CreateVolumeAsync(restore)).Volume;
         string copy = await PublishAsync(restored, "crash-restored");
         Assert.Equal("acknowledged", await File.ReadAllTextAsync(Path.Combine(copy, "first")));
         Assert.False(Directory.Exists(Path.Combine(copy, "d0")));
@@ -62,8 +52,7 @@ public sealed class SnapshotCrashTests : IAsyncLifetime
 
     /// <summary>
     /// A driver process restarted in the same mount namespace finds its loop device and mount again, and thaws through
-    /// them. (On the node harness, a restarted container attaches the image to a new loop device and the pod's target
-    /// keeps the old, frozen one: that case is not covered yet, see docs/reliability.md.)
+    /// them. (A restart in a fresh namespace, as a container restart does it, is ReliabilityTests' SnapshotFaultTests.)
     /// </summary>
     [Fact]
     public async Task KillWhileImageFileSystemFrozen_Restart_ThawsIt()
@@ -93,9 +82,9 @@ public sealed class SnapshotCrashTests : IAsyncLifetime
 
     private async Task<string> PublishAsync(Volume volume, string pod)
     {
-        string target = Path.Combine(_driver.PodsDir, pod, "mount");
+        string target = Path.Combine(Driver.PodsDir, pod, "mount");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        await _driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
+        await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(volume.VolumeId, target));
         return target;
     }
 }

@@ -19,7 +19,7 @@ namespace CsiHostPath.ReliabilityTests;
 /// INTERNAL, UNKNOWN or call over 30 s except the calls a kill cut. The seed is printed first; CHP_STORM_SEED replays
 /// each worker's calls, CHP_STORM_SECONDS makes the run longer than CI's.
 /// </summary>
-public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class PublicationStormTests(ITestOutputHelper output) : DriverTest
 {
     private const long MiB = 1 << 20;
     private const int Workers = 8;
@@ -30,8 +30,6 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
     private static readonly (string Name, string Kind)[] Pool =
         [("storm-dir-0", "directory"), ("storm-dir-1", "directory"), ("storm-ext4", "ext4"), ("storm-block-0", "block"), ("storm-block-1", "block")];
 
-    private readonly TempRoot _root = new("chp-storm");
-    private DriverProcess _driver = null!;
     private string[] _mountTargets = [];
     private string[] _blockTargets = [];
 
@@ -39,23 +37,15 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
     private int _epoch;
     private int _inFlight;
 
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartOnNodeAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
-
     [Fact]
     public async Task Storm_KilledMidCall_EveryMountIsItsRecordsVolume_SizesAgree_AndNothingInternal()
     {
         int seed = int.TryParse(Environment.GetEnvironmentVariable("CHP_STORM_SEED"), out int s) ? s : Random.Shared.Next();
         double seconds = double.TryParse(Environment.GetEnvironmentVariable("CHP_STORM_SECONDS"), CultureInfo.InvariantCulture, out double d) ? d : 12;
         output.WriteLine($"seed={seed} (replay with CHP_STORM_SEED={seed})");
-        _mountTargets = [.. Enumerable.Range(0, 2).Select(i => Path.Combine(_driver.PodsDir, "p" + i, "volumes", "kubernetes.io~csi", "pv", "mount"))];
+        _mountTargets = [.. Enumerable.Range(0, 2).Select(i => Path.Combine(Driver.PodsDir, "p" + i, "volumes", "kubernetes.io~csi", "pv", "mount"))];
         // kubelet's block publish path is a file, volumeDevices/publish/<pv>/<pod uid>; two pods share it here.
-        _blockTargets = [.. Enumerable.Range(0, 2).Select(i => Path.Combine(_driver.PodsDir, "plugins", "volumeDevices", "publish", "pv", "pod" + i))];
+        _blockTargets = [.. Enumerable.Range(0, 2).Select(i => Path.Combine(Driver.PodsDir, "plugins", "volumeDevices", "publish", "pv", "pod" + i))];
         foreach (var target in _mountTargets.Concat(_blockTargets))
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var bugs = new ConcurrentQueue<string>();
@@ -77,7 +67,7 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
             Interlocked.Increment(ref _epoch);
             if (Volatile.Read(ref _inFlight) > 0)
                 killsMidCall++;
-            await _driver.RestartAfterKillAsync();
+            await Driver.RestartAfterKillAsync();
             Interlocked.Increment(ref _epoch);
         }
         await Task.WhenAll(workers);
@@ -130,7 +120,7 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
 
     private async Task CallAsync(int op, string name, string kind, string target, long expandTo)
     {
-        var client = _driver.Client;
+        var client = Driver.Client;
         string id = ExpectedVolumeId.For(name);
         var deadline = DateTime.UtcNow + CallLimit;
         switch (op)
@@ -170,7 +160,7 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
     private async Task AssertInvariantsAsync()
     {
         var records = Records();
-        var listed = (await _driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries.Select(e => e.Volume.VolumeId).ToHashSet();
+        var listed = (await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries.Select(e => e.Volume.VolumeId).ToHashSet();
         Assert.Equal(records.Keys.ToHashSet(), listed);
 
         // What each existing volume shows at a target it is mounted at.
@@ -197,13 +187,13 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
             if (!records.ContainsKey(id))
                 continue;
             images++;
-            string image = Path.Combine(_driver.DataDir, "volumes", id, "image");
+            string image = Path.Combine(Driver.DataDir, "volumes", id, "image");
             string device = Assert.Single(ImageNode.LoopDevicesBackedBy(image));
-            long recorded = (await _driver.Client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = id })).Volume.CapacityBytes;
+            long recorded = (await Driver.Client.Controller.ControllerGetVolumeAsync(new ControllerGetVolumeRequest { VolumeId = id })).Volume.CapacityBytes;
             Assert.Equal(recorded, new FileInfo(image).Length);
             Assert.Equal(recorded, ImageNode.DeviceSize(device));
         }
-        Assert.Equal(images, _driver.Node.LoopDevices().Count);
+        Assert.Equal(images, Driver.Node.LoopDevices().Count);
         output.WriteLine($"at the end: {records.Count} volumes ({images} images), {_mountTargets.Concat(_blockTargets).Count(Mounts.IsMountPoint)} targets mounted");
     }
 
@@ -215,7 +205,7 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
     private string Signature(string id)
     {
         string kind = Pool.Single(p => ExpectedVolumeId.For(p.Name) == id).Kind;
-        string volumeDir = Path.Combine(_driver.DataDir, "volumes", id);
+        string volumeDir = Path.Combine(Driver.DataDir, "volumes", id);
         if (kind == "directory")
             return Stat("%Hd:%Ld %i", Path.Combine(volumeDir, "data"));
         var devices = ImageNode.LoopDevicesBackedBy(Path.Combine(volumeDir, "image"));
@@ -237,7 +227,7 @@ public sealed class PublicationStormTests(ITestOutputHelper output) : IAsyncLife
     private Dictionary<string, string[]> Records()
     {
         var result = new Dictionary<string, string[]>();
-        foreach (var dir in Directory.EnumerateDirectories(Path.Combine(_driver.DataDir, "volumes")))
+        foreach (var dir in Directory.EnumerateDirectories(Path.Combine(Driver.DataDir, "volumes")))
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "volume.json")));
             var publications = json.RootElement.EnumerateObject().FirstOrDefault(p => p.Name.Equals("publications", StringComparison.OrdinalIgnoreCase));

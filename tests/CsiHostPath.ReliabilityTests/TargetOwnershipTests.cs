@@ -10,22 +10,12 @@ namespace CsiHostPath.ReliabilityTests;
 /// kubelet never hands two volumes one target, but a misbehaving CO or a pod dir reused after a crash can, and the
 /// driver must still never mount, unmount or report another volume's data.
 /// </summary>
-public sealed class TargetOwnershipTests : IAsyncLifetime
+public sealed class TargetOwnershipTests : DriverTest
 {
-    private readonly TempRoot _root = new("chp-owner");
-    private DriverProcess _driver = null!;
 
-    private Csi.V1.Node.NodeClient Node => _driver.Client.Node;
+    private Csi.V1.Node.NodeClient Node => Driver.Client.Node;
 
-    private Controller.ControllerClient Controller => _driver.Client.Controller;
-
-    public async Task InitializeAsync() => _driver = await DriverProcess.StartOnNodeAsync(_root);
-
-    public async Task DisposeAsync()
-    {
-        await _driver.DisposeAsync();
-        _root.Dispose();
-    }
+    private Controller.ControllerClient Controller => Driver.Client.Controller;
 
     /// <summary>A target of the shape kubelet's csi_mounter.go GetPath gives, its parent made as kubelet makes it.</summary>
     private string PodTarget(string pod, string podsDir)
@@ -35,7 +25,7 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         return target;
     }
 
-    private string PodTarget(string pod) => PodTarget(pod, _driver.PodsDir);
+    private string PodTarget(string pod) => PodTarget(pod, Driver.PodsDir);
 
     private async Task<string> CreateAsync(string name) =>
         (await Controller.CreateVolumeAsync(Requests.Create(name))).Volume.VolumeId;
@@ -103,7 +93,7 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         string target = PodTarget("stacked");
         await Node.NodePublishVolumeAsync(Requests.Publish(a, target));
         await File.WriteAllTextAsync(Path.Combine(target, "a-owns-this"), "a");
-        LoopFileSystem.Run("mount", "--bind", Path.Combine(_driver.DataDir, "volumes", b, "data"), target);
+        LoopFileSystem.Run("mount", "--bind", Path.Combine(Driver.DataDir, "volumes", b, "data"), target);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => UnpublishAsync(a, target));
 
@@ -186,7 +176,7 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         }
 
         var stats = Node.NodeGetVolumeStatsAsync(new NodeGetVolumeStatsRequest { VolumeId = volumeId, VolumePath = target }).ResponseAsync;
-        Assert.True(await HoldsDescriptorInsideAsync(_driver.Pid, target, volumeId), "no walk of the volume was seen within 10 s");
+        Assert.True(await HoldsDescriptorInsideAsync(Driver.Pid, target, volumeId), "no walk of the volume was seen within 10 s");
         await UnpublishAsync(volumeId, target);
 
         Assert.False(Mounts.IsMountPoint(target));
@@ -246,7 +236,7 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         {
             await Node.NodePublishVolumeAsync(Requests.Publish(volumeId, target));
             // What is checked here is the reader; a target briefly busy because of another test's fork is kubelet's to retry.
-            await _driver.Client.UnpublishOnceFreeAsync(volumeId, target);
+            await Driver.Client.UnpublishOnceFreeAsync(volumeId, target);
         }
         await done.CancelAsync();
         await reader;
@@ -262,21 +252,21 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
     [Fact]
     public async Task Restart_TargetThroughSymlinkedKubeletDir_PublicationKeptAndDeleteRefused()
     {
-        string kubelet = _root.Combine("kubelet");
-        Directory.CreateSymbolicLink(kubelet, _driver.PodsDir);
+        string kubelet = Root.Combine("kubelet");
+        Directory.CreateSymbolicLink(kubelet, Driver.PodsDir);
         string volumeId = await CreateAsync("symlinked");
         string target = PodTarget("symlinked", kubelet);
         await Node.NodePublishVolumeAsync(Requests.Publish(volumeId, target));
         await File.WriteAllTextAsync(Path.Combine(target, "in-use"), "pod data");
 
-        await _driver.RestartAfterKillAsync();
+        await Driver.RestartAfterKillAsync();
 
-        Assert.False((await ConditionAsync(volumeId)).Abnormal, _driver.Output);
+        Assert.False((await ConditionAsync(volumeId)).Abnormal, Driver.Output);
         var error = await Assert.ThrowsAsync<RpcException>(() => Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volumeId }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Equal("pod data", await File.ReadAllTextAsync(Path.Combine(target, "in-use")));
         await UnpublishAsync(volumeId, target);
-        Assert.False(Mounts.IsMountPoint(Path.Combine(_driver.PodsDir, "symlinked", "volumes", "kubernetes.io~csi", "pv-symlinked", "mount")));
+        Assert.False(Mounts.IsMountPoint(Path.Combine(Driver.PodsDir, "symlinked", "volumes", "kubernetes.io~csi", "pv-symlinked", "mount")));
     }
 
     /// <summary>
@@ -292,13 +282,13 @@ public sealed class TargetOwnershipTests : IAsyncLifetime
         string volumeId = await CreateAsync("lost");
         string target = PodTarget("lost");
         await Node.NodePublishVolumeAsync(Requests.Publish(volumeId, target));
-        await _driver.KillAsync();
-        string volumeDir = Path.Combine(_driver.DataDir, "volumes", volumeId);
+        await Driver.KillAsync();
+        string volumeDir = Path.Combine(Driver.DataDir, "volumes", volumeId);
         if (loss == "damaged record")
             await File.WriteAllTextAsync(Path.Combine(volumeDir, "volume.json"), "{");
         else
-            Directory.Move(volumeDir, Path.Combine(_driver.DataDir, "recreated-" + volumeId));
-        await _driver.StartAsync();
+            Directory.Move(volumeDir, Path.Combine(Driver.DataDir, "recreated-" + volumeId));
+        await Driver.StartAsync();
 
         await UnpublishAsync(volumeId, target);
         await UnpublishAsync(volumeId, target);
