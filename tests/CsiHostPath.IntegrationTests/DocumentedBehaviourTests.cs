@@ -82,14 +82,14 @@ public sealed class DocumentedBehaviourTests : IAsyncLifetime
         {
             var volume = (await driver.Client.Controller.CreateVolumeAsync(second)).Volume;
             Assert.Equal(160 * MiB, volume.CapacityBytes);
-            await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+            await driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
         }
         else
         {
             var error = await Assert.ThrowsAsync<RpcException>(async () => await driver.Client.Controller.CreateVolumeAsync(second));
             Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         }
-        await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = first.VolumeId });
+        await driver.Client.DeleteVolumeOnceFreeAsync(first.VolumeId);
     }
 
     /// <summary>xfsprogs refuses a filesystem below 300 MiB: a smaller request gets 300 MiB, and a limit below it is OUT_OF_RANGE.</summary>
@@ -108,7 +108,7 @@ public sealed class DocumentedBehaviourTests : IAsyncLifetime
         Assert.Equal(300 * MiB, volume.CapacityBytes);
         Assert.Equal(StatusCode.OutOfRange, error.StatusCode);
         Assert.Contains((300 * MiB).ToString(System.Globalization.CultureInfo.InvariantCulture), error.Status.Detail);
-        await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        await driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
     }
 
     /// <summary>
@@ -146,7 +146,7 @@ public sealed class DocumentedBehaviourTests : IAsyncLifetime
             }
             var volume = (await first).Volume;
             Assert.Equal(300 * MiB, volume.CapacityBytes);
-            await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+            await driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
             return;
         }
     }

@@ -35,7 +35,7 @@ public sealed class NodeRebootTests : DriverTest
             await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(id, target));
             Assert.Equal(id, await File.ReadAllTextAsync(Path.Combine(target, "kept")));
             await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = id, TargetPath = target });
-            await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id });
+            await Driver.Client.DeleteVolumeOnceFreeAsync(id);
         }
         var left = Driver.Node.LoopDevices();
         Assert.True(left.Count == 0, $"loop devices left after every volume was deleted: {string.Join(", ", left.Select(d => d + " -> " + BackingFile(d)))}\n{Driver.Output}");
@@ -62,8 +62,8 @@ public sealed class NodeRebootTests : DriverTest
         await Driver.Client.Node.NodePublishVolumeAsync(Requests.Publish(healthy, target));
         await File.WriteAllTextAsync(Path.Combine(target, "works"), "yes");
         await Driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = healthy, TargetPath = target });
-        await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = broken });
-        await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = healthy });
+        await Driver.Client.DeleteVolumeOnceFreeAsync(broken);
+        await Driver.Client.DeleteVolumeOnceFreeAsync(healthy);
         Assert.Empty((await Driver.Client.Controller.ListVolumesAsync(new ListVolumesRequest())).Entries);
         Assert.Empty(Driver.Node.LoopDevices());
     }

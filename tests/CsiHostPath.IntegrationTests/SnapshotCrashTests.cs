@@ -77,7 +77,7 @@ public sealed class SnapshotCrashTests : DriverTest
         Assert.True(finished == write, "still frozen after the restart; the driver said:\n" + driver.Output);
         Assert.Contains("left frozen by a snapshot", driver.Output);
         await driver.Client.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume.VolumeId, TargetPath = target });
-        await driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+        await driver.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
     }
 
     private async Task<string> PublishAsync(Volume volume, string pod)

@@ -66,7 +66,7 @@ public sealed class SymlinkedDataDirTests : DriverTest
         await Driver.KillAsync();
         LoopFileSystem.Run("e2fsck", "-fn", device);
         await Driver.StartAsync();
-        await Driver.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volumeId });
+        await Driver.Client.DeleteVolumeOnceFreeAsync(volumeId);
         Assert.Empty(Driver.Node.LoopDevices());
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Driver.DataDir, "volumes")));
     }

@@ -33,7 +33,7 @@ public sealed class ImageBackingTests(CsiEndpoint endpoint) : IClassFixture<CsiE
         finally
         {
             await endpoint.Client.Node.NodeUnpublishVolumeAsync(VolumeRequests.Unpublish(volume.VolumeId, target));
-            await endpoint.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+            await endpoint.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
         }
     }
 
@@ -55,7 +55,7 @@ public sealed class ImageBackingTests(CsiEndpoint endpoint) : IClassFixture<CsiE
         finally
         {
             await endpoint.Client.Node.NodeUnpublishVolumeAsync(VolumeRequests.Unpublish(volume.VolumeId, target));
-            await endpoint.Client.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume.VolumeId });
+            await endpoint.Client.DeleteVolumeOnceFreeAsync(volume.VolumeId);
         }
     }
 
