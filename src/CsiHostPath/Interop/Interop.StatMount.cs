@@ -18,6 +18,9 @@ internal static partial class Libc
     private const ulong STATMOUNT_SUPPORTED_MASK = 0x1000;
     private const ulong StatMountAlways = STATMOUNT_SB_BASIC | STATMOUNT_MNT_BASIC | STATMOUNT_FS_TYPE | STATMOUNT_SUPPORTED_MASK;
     private const uint SB_RDONLY = 0x1;
+    private const uint SB_SYNCHRONOUS = 0x10;
+    private const uint SB_DIRSYNC = 0x80;
+    private const uint SB_LAZYTIME = 1 << 25;
     // struct statmount (linux/mount.h) keeps its fixed part at 512 bytes; string fields are offsets past it.
     private const int StatMountStrings = 512;
     private const int StatMountBufferSize = 4096;
@@ -45,7 +48,8 @@ internal static partial class Libc
         [FieldOffset(144)] internal ulong SupportedMask;
     }
 
-    internal readonly record struct MountStatus(int MountId, int ParentId, bool MountReadOnly, bool SuperBlockReadOnly, string FsType, string SuperOptions);
+    /// <summary>One mount as mountinfo shows it: <paramref name="SuperOptions"/> as its last field.</summary>
+    internal readonly record struct MountStatus(int MountId, int ParentId, bool MountReadOnly, string FsType, string SuperOptions);
 
     [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
     private static unsafe partial long SyscallStatMount(long number, MountIdRequest* request, byte* buffer, nuint size, uint flags);
@@ -102,10 +106,27 @@ internal static partial class Libc
             (int)header.MountIdOld,
             (int)header.ParentIdOld,
             (header.MountAttributes & MOUNT_ATTR_RDONLY) != 0,
-            (header.SuperBlockFlags & SB_RDONLY) != 0,
             String(buffer, header.FsType),
-            (header.Mask & STATMOUNT_MNT_OPTS) != 0 ? String(buffer, header.MountOptions) : "");
+            SuperOptions(header.SuperBlockFlags, (header.Mask & STATMOUNT_MNT_OPTS) != 0 ? String(buffer, header.MountOptions) : ""));
         return true;
+    }
+
+    /// <summary>
+    /// mountinfo's superblock options: the flags the VFS prints itself (show_sb_opts), then what statmount gives as the
+    /// options (the security module's and the filesystem's own).
+    /// </summary>
+    private static string SuperOptions(uint flags, string options)
+    {
+        var text = new StringBuilder((flags & SB_RDONLY) != 0 ? "ro" : "rw");
+        if ((flags & SB_SYNCHRONOUS) != 0)
+            text.Append(",sync");
+        if ((flags & SB_DIRSYNC) != 0)
+            text.Append(",dirsync");
+        if ((flags & SB_LAZYTIME) != 0)
+            text.Append(",lazytime");
+        if (options.Length > 0)
+            text.Append(',').Append(options);
+        return text.ToString();
     }
 
     private static string String(byte[] buffer, uint offset)

@@ -96,10 +96,7 @@ public sealed class LinuxMounter : IMounter
         }
         if (status is not { } mount)
             return null;
-        string superOptions = mount.SuperBlockReadOnly ? "ro" : "rw";
-        if (mount.SuperOptions.Length > 0)
-            superOptions += "," + mount.SuperOptions;
-        return new MountInfo(mount.MountId, mount.ParentId, "", path, mount.MountReadOnly ? "ro" : "rw", mount.FsType, "", superOptions);
+        return new MountInfo(mount.MountId, mount.ParentId, "", path, mount.MountReadOnly ? "ro" : "rw", mount.FsType, "", mount.SuperOptions);
     }
 
     private MountInfo? FindInTable(string path) => ListMounts().LastOrDefault(m => m.MountPoint == path);

@@ -255,7 +255,7 @@ public sealed partial class ImageBacking(
     }
 
     private string SuperOptions(string mount) =>
-        mounter.ListMounts().LastOrDefault(m => m.MountPoint == mount)?.SuperOptions ?? "";
+        mounter.FindMount(mount)?.SuperOptions ?? "";
 
     public MountSource? PublishedSource(VolumeRecord record)
     {
