@@ -14,7 +14,11 @@ public static class AtomicFile
     /// Replaces <paramref name="path"/>: temp file, fsync, rename, fsync of the directory. Without the first fsync a
     /// filesystem may commit the rename before the data (xfs does), and a power loss leaves the file empty.
     /// </summary>
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <param name="survivePowerLoss">
+    /// False for content that a power loss voids anyway: the directory's fsync is skipped, so after a power loss the
+    /// file may hold its old content again (never an empty or partial one); a crash of the process still sees the new.
+    /// </param>
+    public static void Write(string path, ReadOnlySpan<byte> content, bool survivePowerLoss = true)
     {
         // The temp file sits beside the target: rename(2) is atomic only within one filesystem.
         string temp = path + TempSuffix;
@@ -33,7 +37,8 @@ public static class AtomicFile
             DeleteLeftover(temp);
             throw;
         }
-        SyncDirectory(Path.GetDirectoryName(path)!);
+        if (survivePowerLoss)
+            SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
     private static void DeleteLeftover(string temp)

@@ -17,7 +17,7 @@ public sealed partial class LaggingRecords(IVolumeStore store, VolumeIndex index
     {
         try
         {
-            store.Update(record);
+            store.UpdatePublications(record);
             _lagging.TryRemove(record.VolumeId, out _);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

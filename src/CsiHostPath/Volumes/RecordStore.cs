@@ -159,8 +159,11 @@ public abstract class RecordStore<TRecord>(DataDirLayout layout, string kindDirN
     /// Replaces the item's record durably: after a power loss at any instant it is the old record or the new one,
     /// never an empty or partial file. Throws (ENOSPC, EROFS) with the old record still in place.
     /// </summary>
-    public void Update(TRecord record) =>
-        AtomicFile.Write(Path.Combine(ItemDir(IdOf(record)), recordFileName), Serialize(record));
+    public void Update(TRecord record) => Replace(record, survivePowerLoss: true);
+
+    /// <summary>As <see cref="Update"/>; without <paramref name="survivePowerLoss"/> a power loss may bring back the old record even after this returned.</summary>
+    protected void Replace(TRecord record, bool survivePowerLoss) =>
+        AtomicFile.Write(Path.Combine(ItemDir(IdOf(record)), recordFileName), Serialize(record), survivePowerLoss);
 
     /// <summary>Removes the item and all its data; one that is already gone is not an error.</summary>
     public void Delete(string id)

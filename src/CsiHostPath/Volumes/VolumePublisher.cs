@@ -76,7 +76,7 @@ public sealed partial class VolumePublisher(
         var published = record.WithPublication(publication);
         // The publication is recorded before the mount is made, so a crash can leave a record without a
         // mount (dropped at start-up) but never a mount the driver does not know of.
-        store.Update(published);
+        store.UpdatePublications(published);
         if (!mountedHere)
             Mount(record, publication);
         index.Put(published);
@@ -100,7 +100,7 @@ public sealed partial class VolumePublisher(
                 RemoveTarget(targetPath);
             try
             {
-                store.Update(record);
+                store.UpdatePublications(record);
             }
             catch (Exception rollback)
             {

@@ -19,6 +19,8 @@ public sealed class VolumeStore(DataDirLayout layout, ILogger<VolumeStore> logge
         Damage = damage,
     };
 
+    public void UpdatePublications(VolumeRecord record) => Replace(record, survivePowerLoss: false);
+
     public override void Initialize()
     {
         base.Initialize();
