@@ -80,6 +80,68 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(MetricsUri)).StatusCode);
     }
 
+    /// <summary>
+    /// Kestrel's idle timeout is off for the sidecars' sake, and any pod that reaches the node may dial the metrics port:
+    /// connections there are capped, so a flood of silent ones cannot pile up in the driver.
+    /// </summary>
+    [Fact]
+    public async Task TcpListener_FloodOfSilentConnections_OnlyTheCapIsKeptAndScrapesResumeWhenTheyGo()
+    {
+        _driver = await DriverProcess.StartAsync(_root, "--http-endpoint", $"127.0.0.1:{_port}", "--http-connection-lifetime-ms", "600000");
+        const int Cap = 16;
+        var silent = Sockets(64);
+        try
+        {
+            using var deadline = new CancellationTokenSource(Deadline);
+            var closed = silent.Select(socket => ConnectSilentlyUntilClosedAsync(socket, deadline.Token)).ToList();
+            while (closed.Count(t => t.IsCompleted) < silent.Count - Cap)
+                await Task.WhenAny(closed.Where(t => !t.IsCompleted).Append(Task.Delay(Timeout.Infinite, deadline.Token)));
+            Assert.Equal(silent.Count - Cap, closed.Count(t => t.IsCompletedSuccessfully && t.Result));
+
+            var refused = await Record.ExceptionAsync(() => _http.GetAsync(MetricsUri));
+            Assert.True(refused is HttpRequestException or SocketException or IOException, $"a scrape got through while {Cap} silent connections held every slot ({refused})");
+            Assert.Equal("hostpath.csihostpath.dev", (await _driver.Client.Identity.GetPluginInfoAsync(new GetPluginInfoRequest())).Name);
+        }
+        finally
+        {
+            silent.ForEach(socket => socket.Dispose());
+        }
+        await PollAsync(async () =>
+        {
+            try
+            {
+                using var response = await _http.GetAsync(MetricsUri);
+                return response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        });
+    }
+
+    /// <summary>A metrics connection lives one request; one that stalls is cut at the end of its lifetime.</summary>
+    [Fact]
+    public async Task TcpListener_SilentConnection_IsClosedAtTheEndOfItsLifetimeAndAScrapeSaysConnectionClose()
+    {
+        _driver = await DriverProcess.StartAsync(_root, "--http-endpoint", $"127.0.0.1:{_port}", "--http-connection-lifetime-ms", "500");
+        var silent = Sockets(4);
+        try
+        {
+            using var deadline = new CancellationTokenSource(Deadline);
+            foreach (var socket in silent)
+                Assert.True(await ConnectSilentlyUntilClosedAsync(socket, deadline.Token));
+        }
+        finally
+        {
+            silent.ForEach(socket => socket.Dispose());
+        }
+
+        using var response = await _http.GetAsync(MetricsUri);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.ConnectionClose);
+    }
+
     [Fact]
     public async Task Scrape_AfterAUsageWalk_ShowsItsDurationAndTheAgeOfTheOldestFigure()
     {
@@ -228,6 +290,26 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         return Scrape.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    private static List<Socket> Sockets(int count) =>
+        [.. Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))];
+
+    /// <summary>
+    /// Connects to the metrics port, sends nothing, and answers whether the driver closed the connection (end of stream,
+    /// or a reset, which can come before the connect completes); waits until it does or <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    private async Task<bool> ConnectSilentlyUntilClosedAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, _port, cancellationToken);
+            return await socket.ReceiveAsync(new byte[1], SocketFlags.None, cancellationToken) == 0;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
     }
 
     private static async Task PollAsync(Func<Task<bool>> condition)

@@ -117,9 +117,17 @@ public static class DriverCommand
             Hidden = true,
         };
 
+        // Not for users: a test shortens it to see a stalled metrics connection cut.
+        var metricsLifetime = new Option<int>("--http-connection-lifetime-ms")
+        {
+            Description = "Close a metrics connection this long after it opened.",
+            Hidden = true,
+            DefaultValueFactory = _ => (int)DriverOptionsDefaults.MetricsConnectionLifetime.TotalMilliseconds,
+        };
+
         var root = new RootCommand("CsiHostPath: a CSI driver that provisions node-local directories as Kubernetes volumes.")
         {
-            endpoint, nodeId, dataDir, driverName, httpEndpoint, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers, idleTimeout,
+            endpoint, nodeId, dataDir, driverName, httpEndpoint, maxVolumes, defaultSize, overcommit, ephemeral, maxEphemeralSize, sweepInterval, logLevel, logFormat, lockTimeout, usageRefresh, usageWalkers, idleTimeout, metricsLifetime,
         };
         root.SetAction((result, cancellationToken) => run(new DriverOptions
         {
@@ -140,6 +148,7 @@ public static class DriverCommand
             MaxEphemeralVolumeSizeBytes = result.GetValue(maxEphemeralSize),
             EphemeralSweepInterval = result.GetValue(sweepInterval),
             ConnectionIdleTimeout = result.GetValue(idleTimeout) is > 0 and var ms ? TimeSpan.FromMilliseconds(ms) : Timeout.InfiniteTimeSpan,
+            MetricsConnectionLifetime = TimeSpan.FromMilliseconds(Math.Max(1, result.GetValue(metricsLifetime))),
         }, cancellationToken));
         return root;
     }

@@ -150,7 +150,7 @@ internal static partial class DriverHost
         });
         AddDriver(builder.Services, options);
         if (options.HttpEndpoint is not null)
-            MetricsEndpoint.AddServices(builder.Services);
+            MetricsEndpoint.AddServices(builder.Services, options.MetricsConnectionLifetime);
 
         var app = builder.Build();
         if (options.HttpEndpoint is not null)

@@ -19,13 +19,20 @@ internal static class MetricsEndpoint
     {
         // ":PORT" means every address, IPv6 and IPv4 alike where the node has both, as the sidecars' flag does.
         if (endpoint.Address.Equals(IPAddress.IPv6Any))
-            kestrel.ListenAnyIP(endpoint.Port, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.ListenAnyIP(endpoint.Port, Configure);
         else
-            kestrel.Listen(endpoint, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(endpoint, Configure);
+
+        static void Configure(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(next => listen.ApplicationServices.GetRequiredService<MetricsConnectionLimit>().Wrap(next));
+        }
     }
 
-    public static void AddServices(IServiceCollection services)
+    public static void AddServices(IServiceCollection services, TimeSpan connectionLifetime)
     {
+        services.AddSingleton(provider => new MetricsConnectionLimit(connectionLifetime, provider.GetRequiredService<ILogger<MetricsConnectionLimit>>()));
         services.AddSingleton<DriverGauges>();
         services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder()
             .AddMeter(DriverMeter.Name)
@@ -52,6 +59,12 @@ internal static class MetricsEndpoint
         DriverMeter.StartCountersAtZero();
         app.MapWhen(context => context.Connection.LocalIpAddress is not null, tcp =>
         {
+            // One request per connection: MetricsConnectionLimit's lifetime then never cuts a scrape that kept its connection.
+            tcp.Use((context, next) =>
+            {
+                context.Response.Headers.Connection = "close";
+                return next(context);
+            });
             tcp.UseOpenTelemetryPrometheusScrapingEndpoint(
                 meterProvider, predicate: context => context.Request.Path == Path, path: null, configureBranchedPipeline: null, optionsName: null);
             tcp.Run(context =>

@@ -51,6 +51,9 @@ public sealed class DriverOptions
     /// <summary>How long a client connection with no call in flight stays open: never, except in tests that prove it.</summary>
     public TimeSpan ConnectionIdleTimeout { get; set; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>How long a connection to the metrics listener may stay open: a scrape takes milliseconds, a stalled client is cut.</summary>
+    public TimeSpan MetricsConnectionLifetime { get; set; } = DriverOptionsDefaults.MetricsConnectionLifetime;
+
     /// <summary>The topology segment key whose value is this node's id; external-provisioner copies it into PV node affinity.</summary>
     public string TopologyKey => $"topology.{DriverName}/node";
 }

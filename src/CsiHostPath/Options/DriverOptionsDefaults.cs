@@ -13,6 +13,9 @@ public static class DriverOptionsDefaults
 
     // A rolling update's old pod gets kubelet's 30 s grace period to exit; the new one waits as long.
     public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Prometheus' scrape timeout is 10 s by default: a scrape that needs longer has failed anyway.</summary>
+    public static readonly TimeSpan MetricsConnectionLifetime = TimeSpan.FromSeconds(10);
     public const long MaxEphemeralVolumeSizeBytes = 10L << 30;
     public static readonly TimeSpan EphemeralSweepInterval = TimeSpan.FromMinutes(1);
 }
