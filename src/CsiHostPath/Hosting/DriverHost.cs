@@ -186,6 +186,7 @@ internal static partial class DriverHost
         services.AddSingleton<LaggingRecords>();
         services.AddSingleton<DataDirProbe>();
         services.AddSingleton<VolumeRecovery>();
+        services.AddSingleton<QuotaProjects>();
         services.AddSingleton<VolumeManager>();
         services.AddSingleton<VolumePublisher>();
         services.AddSingleton<EphemeralVolumes>();

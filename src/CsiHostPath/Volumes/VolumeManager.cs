@@ -13,6 +13,7 @@ public sealed partial class VolumeManager(
     NodeTopology topology,
     VolumeBackings backings,
     CapacityPlanner capacity,
+    QuotaProjects quotaProjects,
     DataDirProbe probe,
     ContentSources sources,
     DriverOptions options,
@@ -56,6 +57,7 @@ public sealed partial class VolumeManager(
         using var reservation = capacity.Reserve(size, parameters.Backing,
             available => $"a volume of {size} bytes{(source is null ? "" : $" filled with {copied} bytes copied from its source")} does not fit: {available} bytes are free for new volumes on this node",
             copied);
+        using var project = parameters.Quota ? quotaProjects.Take(volumeId) : null;
 
         var record = new VolumeRecord
         {
@@ -68,7 +70,7 @@ public sealed partial class VolumeManager(
             AccessType = accessType,
             FsType = fsType,
             OnDelete = parameters.OnDelete,
-            ProjectId = parameters.Quota ? QuotaProject(volumeId) : 0,
+            ProjectId = project?.Id ?? 0,
             EphemeralTarget = ephemeralTarget,
             Source = spec.Source,
         };
@@ -132,12 +134,6 @@ public sealed partial class VolumeManager(
     {
         if (probe.Problem() is { } problem)
             throw new DataDirUnavailableException(problem);
-    }
-
-    private uint QuotaProject(string volumeId)
-    {
-        var taken = index.All().Select(r => r.ProjectId).ToHashSet();
-        return ProjectId.For(volumeId, taken.Contains);
     }
 
     private long ResolveSize(CapacityRange range, Backing backing, string fsType)
