@@ -72,10 +72,7 @@ public sealed class NodeRebootTests : DriverTest
     private async Task RebootAsync(Action? beforeStart = null)
     {
         await Driver.KillAsync();
-        foreach (var mount in Driver.Node.TargetMounts().Reverse())
-            Mounts.Detach(mount);
-        foreach (var device in Driver.Node.LoopDevices())
-            LoopFileSystem.TryDetach(device);
+        Driver.Node.Reboot();
         Assert.Empty(Driver.Node.LoopDevices());
         beforeStart?.Invoke();
         await Driver.StartAsync();

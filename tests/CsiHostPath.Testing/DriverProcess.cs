@@ -93,6 +93,10 @@ public sealed class DriverProcess : IAsyncDisposable
     public static Task<DriverProcess> StartOnNodeWithSymlinkedDataDirAsync(TempRoot root, params string[] extraArgs) =>
         StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, dataDirThroughSymlink: true)));
 
+    /// <summary>As <see cref="StartOnNodeAsync"/>, with an xfs data dir of <paramref name="dataDirBytes"/>: xfs commits a rename to its log before the renamed file's data, so a power cut shows a missing fsync.</summary>
+    public static Task<DriverProcess> StartOnNodeWithXfsDataDirAsync(TempRoot root, long dataDirBytes, params string[] extraArgs) =>
+        StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, dataDirBytes, dataDirFsType: "xfs")));
+
     /// <summary>As <see cref="StartOnNodeAsync"/>, each start with a fresh /dev of its own, as a container's.</summary>
     public static Task<DriverProcess> StartOnNodeWithPrivateDevAsync(TempRoot root, params string[] extraArgs) =>
         StartOnAsync(new DriverProcess(root, extraArgs, NodeHarness.Create(root, privateDev: true)));

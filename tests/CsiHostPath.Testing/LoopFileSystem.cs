@@ -8,13 +8,17 @@ namespace CsiHostPath.Testing;
 /// </summary>
 public sealed class LoopFileSystem : IDisposable
 {
-    private LoopFileSystem(string image, string mountPoint)
+    private readonly string _fsType;
+
+    private LoopFileSystem(string image, string mountPoint, string fsType)
     {
         ImagePath = image;
         MountPoint = mountPoint;
+        _fsType = fsType;
     }
 
-    public string ImagePath { get; }
+    /// <summary>The image mounted now: after <see cref="MountAgainFromDisk"/>, the copy of what reached the disk.</summary>
+    public string ImagePath { get; private set; }
 
     public string MountPoint { get; }
 
@@ -28,7 +32,28 @@ public sealed class LoopFileSystem : IDisposable
         Directory.CreateDirectory(mountPoint);
         // -o loop attaches with autoclear: the loop device goes away with the unmount.
         Run("mount", "-o", "loop", image, mountPoint);
-        return new LoopFileSystem(image, mountPoint);
+        return new LoopFileSystem(image, mountPoint, fsType);
+    }
+
+    /// <summary>
+    /// A power cut: the filesystem stops where its on-disk log stops (`xfs_io -x -c shutdown`, without the flush flag,
+    /// so what was not yet in the log is lost). Nothing can be written to it until <see cref="MountAgainFromDisk"/>.
+    /// </summary>
+    public void CutPower() => Run("xfs_io", "-x", "-c", "shutdown", MountPoint);
+
+    /// <summary>
+    /// As a node boots after <see cref="CutPower"/>: unmounts the dead filesystem and mounts what reached the disk (the
+    /// image file) at the same place. Another process's mount namespace made meanwhile (parallel tests, a shared machine)
+    /// may still hold the dead filesystem and its loop device, which mount(8) would reuse: a copy of the disk is mounted
+    /// instead, as xfs would refuse a second live filesystem of the same UUID. Nothing may be mounted beneath it.
+    /// </summary>
+    public void MountAgainFromDisk()
+    {
+        Run("umount", MountPoint);
+        string rebooted = ImagePath[..^".img".Length] + "-rebooted.img";
+        Run("cp", "--sparse=always", ImagePath, rebooted);
+        Run("mount", "-o", _fsType == "xfs" ? "loop,nouuid" : "loop", rebooted, MountPoint);
+        ImagePath = rebooted;
     }
 
     public void RemountReadOnly() => Run("mount", "-o", "remount,ro", MountPoint);

@@ -79,12 +79,14 @@ public sealed class NodeHarness : IDisposable
     public const long DefaultDataDirBytes = 8L << 30;
 
     /// <summary>
-    /// Lays out the node: a <paramref name="dataDirBytes"/> sparse ext4 data dir and a shared pods dir; with
-    /// <paramref name="privateDev"/>, every start of the driver gets a fresh /dev of its own, as a container does.
+    /// Lays out the node: a <paramref name="dataDirBytes"/> sparse data dir of <paramref name="dataDirFsType"/> and a
+    /// shared pods dir; with <paramref name="privateDev"/>, every start of the driver gets a fresh /dev of its own, as a
+    /// container does.
     /// </summary>
-    public static NodeHarness Create(TempRoot root, long dataDirBytes = DefaultDataDirBytes, bool dataDirThroughSymlink = false, bool privateDev = false)
+    public static NodeHarness Create(
+        TempRoot root, long dataDirBytes = DefaultDataDirBytes, bool dataDirThroughSymlink = false, bool privateDev = false, string dataDirFsType = "ext4")
     {
-        var data = LoopFileSystem.Create(root, "data", dataDirBytes);
+        var data = LoopFileSystem.Create(root, "data", dataDirBytes, dataDirFsType);
         var harness = new NodeHarness(root, data, dataDirThroughSymlink, privateDev);
         Directory.CreateDirectory(harness.PodsDir);
         Directory.CreateDirectory(harness._containerRoot);
@@ -148,6 +150,23 @@ public sealed class NodeHarness : IDisposable
         hostPath == DataDir || hostPath.StartsWith(DataDir + "/", StringComparison.Ordinal)
             ? ContainerDataDir + hostPath[DataDir.Length..]
             : hostPath;
+
+    /// <summary>A power cut under the node: its data dir's filesystem stops where its on-disk log stops (xfs only).</summary>
+    public void CutPower() => _dataFileSystem.CutPower();
+
+    /// <summary>
+    /// The machine goes down and up again, the driver already dead (its namespace gone): every target mount and loop
+    /// device of the node goes; after <see cref="CutPower"/>, the data dir comes back as what reached its disk.
+    /// </summary>
+    public void Reboot(bool afterPowerCut = false)
+    {
+        foreach (var mount in TargetMounts().Reverse())
+            Mounts.Detach(mount);
+        foreach (var device in LoopDevices())
+            LoopFileSystem.TryDetach(device);
+        if (afterPowerCut)
+            _dataFileSystem.MountAgainFromDisk();
+    }
 
     /// <summary>Mounts the driver made at targets that are still there, as the test sees them.</summary>
     public IReadOnlyList<string> TargetMounts() => Mounts.Beneath(PodsDir).Where(m => m != PodsDir).ToList();
