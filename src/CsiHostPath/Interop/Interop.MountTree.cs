@@ -62,28 +62,21 @@ internal static partial class Libc
     internal static unsafe void MountSetAttr(SafeFdHandle mount, ulong set, ulong clear, string path)
     {
         byte empty = 0;
+        byte* emptyPath = &empty;
         var attr = new MountAttr { AttrSet = set, AttrClr = clear };
-        long result;
-        do
-        {
-            result = SyscallMountSetAttr(SysMountSetAttr, mount, &empty, (uint)AT_EMPTY_PATH, &attr, (nuint)sizeof(MountAttr));
-        }
-        while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
-        if (result < 0)
-            throw ErrnoException.FromLastError("mount_setattr", path);
+        var attrAt = &attr;
+        int errno = Retry(() => SyscallMountSetAttr(SysMountSetAttr, mount, emptyPath, (uint)AT_EMPTY_PATH, attrAt, (nuint)sizeof(MountAttr)));
+        if (errno != 0)
+            throw new ErrnoException(errno, "mount_setattr", path);
     }
 
     /// <summary>move_mount(2): attaches the detached mount <paramref name="mount"/> on the file or directory <paramref name="target"/> refers to.</summary>
     internal static unsafe void MoveMount(SafeFdHandle mount, SafeFdHandle target, string path)
     {
         byte empty = 0;
-        long result;
-        do
-        {
-            result = SyscallMoveMount(SysMoveMount, mount, &empty, target, &empty, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-        }
-        while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
-        if (result < 0)
-            throw ErrnoException.FromLastError("move_mount", path);
+        byte* emptyPath = &empty;
+        int errno = Retry(() => SyscallMoveMount(SysMoveMount, mount, emptyPath, target, emptyPath, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+        if (errno != 0)
+            throw new ErrnoException(errno, "move_mount", path);
     }
 }

@@ -61,15 +61,7 @@ internal static partial class Libc
     internal static unsafe bool TryStatMount(string path, out MountStatus? status)
     {
         status = null;
-        int result;
-        FileStatus file;
-        do
-        {
-            result = StatxPathRaw(AT_FDCWD, path, AtNoFollow, StatxMountIdUnique, out file);
-        }
-        while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
-        if (result < 0)
-            throw ErrnoException.FromLastError("statx", path);
+        var file = Lstat(path, StatxMountIdUnique);
         if ((file.Mask & StatxMountIdUnique) == 0)
             return false;
         if (!file.IsMountRoot)
@@ -77,18 +69,15 @@ internal static partial class Libc
 
         var request = new MountIdRequest { Size = (uint)sizeof(MountIdRequest), MountId = file.MountId, Param = StatMountAlways | STATMOUNT_MNT_OPTS };
         var buffer = new byte[StatMountBufferSize];
-        long answer;
+        int errno;
         fixed (byte* start = buffer)
         {
-            do
-            {
-                answer = SyscallStatMount(SysStatMount, &request, start, (nuint)buffer.Length, 0);
-            }
-            while (answer < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+            MountIdRequest* requestAt = &request;
+            byte* bufferAt = start;
+            errno = Retry(() => SyscallStatMount(SysStatMount, requestAt, bufferAt, (nuint)StatMountBufferSize, 0));
         }
-        if (answer < 0)
+        if (errno != 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
             // ENOSYS before 6.8, EINVAL where a flag is unknown; ENOENT when the mount went in the meantime.
             return errno switch
             {

@@ -61,13 +61,16 @@ internal static partial class Libc
     private static partial int StatxPathRaw(int dirFd, string path, int flags, uint mask, out FileStatus buffer);
 
     /// <summary>statx(2) of a path, never following a final symlink.</summary>
-    internal static FileStatus Lstat(string path)
+    internal static FileStatus Lstat(string path) => Lstat(path, StatxWanted);
+
+    /// <summary>As <see cref="Lstat(string)"/>, asking for the fields of <paramref name="mask"/>.</summary>
+    private static FileStatus Lstat(string path, uint mask)
     {
         int result;
         FileStatus status;
         do
         {
-            result = StatxPathRaw(AT_FDCWD, path, AtNoFollow, StatxWanted, out status);
+            result = StatxPathRaw(AT_FDCWD, path, AtNoFollow, mask, out status);
         }
         while (result < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
         return result < 0 ? throw ErrnoException.FromLastError("statx", path) : status;
