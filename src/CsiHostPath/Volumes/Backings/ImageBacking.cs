@@ -236,11 +236,12 @@ public sealed partial class ImageBacking(
     {
         var wanted = FileSystemOptions.Of(publication.MountFlags);
         string mount = layout.MountPath(record.VolumeId);
-        if (wanted.ShownBy(SuperOptions(mount)))
+        string current = SuperOptions(mount);
+        if (wanted.ShownBy(current))
             return;
         if (record.Publications.FirstOrDefault(p => p.TargetPath != publication.TargetPath) is { } other)
             throw new VolumePreconditionException(
-                $"volume {record.VolumeId}'s filesystem is mounted with {SuperOptions(mount)} for its publication at {other.TargetPath}, so it cannot take {wanted}");
+                $"volume {record.VolumeId}'s filesystem is mounted with {current} for its publication at {other.TargetPath}, so it cannot take {wanted}");
         if (wanted.SeLinuxContext is not null && !SeLinux.IsEnabled)
             throw new VolumePreconditionException(
                 $"mount flag context=\"{wanted.SeLinuxContext}\" needs SELinux, which this node's kernel does not run (no selinuxfs in /proc/filesystems); kubelet sends it only where SELinux is enabled");
@@ -249,9 +250,9 @@ public sealed partial class ImageBacking(
         }
         MountFileSystem(record, Device(record), mount, wanted);
         LogFileSystemOptions(record.VolumeId, wanted.ToString());
-        if (!wanted.ShownBy(SuperOptions(mount)))
+        if (SuperOptions(mount) is var remounted && !wanted.ShownBy(remounted))
             throw new VolumePreconditionException(
-                $"volume {record.VolumeId}'s filesystem is still mounted elsewhere with {SuperOptions(mount)}, so it cannot take {wanted} until that mount goes");
+                $"volume {record.VolumeId}'s filesystem is still mounted elsewhere with {remounted}, so it cannot take {wanted} until that mount goes");
     }
 
     private string SuperOptions(string mount) =>
