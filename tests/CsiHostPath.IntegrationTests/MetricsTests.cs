@@ -223,7 +223,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
     public async Task Scrape_WhileTheRecordsLoad_AnswersAndTheGrpcCallsStillWait()
     {
         string dataDir = _root.Combine("data");
-        string record = HeldVolumeRecord(dataDir, "pvc-held", out string json);
+        var (record, json) = VolumeRecordFiles.HeldDirectoryVolume(dataDir, "pvc-held");
         string socket = _root.Combine("csi.sock");
         var start = new ProcessStartInfo(DriverProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in (string[])["--endpoint", socket, "--data-dir", dataDir, "--node-id", DriverProcess.NodeId, "--http-endpoint", $"127.0.0.1:{_port}"])
@@ -233,7 +233,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var error = process.StandardError.ReadToEndAsync();
         try
         {
-            await PollAsync(() => Task.FromResult(CsiClient.CanConnect(socket) || process.HasExited));
+            // Kestrel binds the CSI socket first: it may take a connection a moment before the metrics port is bound.
+            await PollAsync(() => Task.FromResult((CsiClient.CanConnect(socket) && CanConnectTcp(_port)) || process.HasExited));
             if (process.HasExited)
                 Assert.Fail("the driver exited: " + await error);
             using var client = new CsiClient(socket);
@@ -326,6 +327,20 @@ public sealed partial class MetricsTests : IAsyncLifetime
     private static long AllocatedBytes(string path) =>
         long.Parse(LoopFileSystem.Run("du", ["-B1", path]).Split('\t')[0], CultureInfo.InvariantCulture);
 
+    private static bool CanConnectTcp(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -363,16 +378,6 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
     [GeneratedRegex(@"^\| `(csi_hostpath_[a-z_]+)`", RegexOptions.Multiline)]
     private static partial Regex ReadmeTableName();
-
-    /// <summary>A directory volume's record that is a FIFO with no writer yet; <paramref name="json"/> is what to write into it.</summary>
-    private static string HeldVolumeRecord(string dataDir, string name, out string json)
-    {
-        (string record, json) = VolumeRecordFiles.DirectoryVolume(dataDir, name);
-        using var mkfifo = Process.Start("mkfifo", [record]);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
-        return record;
-    }
 
     public async Task DisposeAsync()
     {

@@ -191,7 +191,9 @@ public sealed class ServingTests : IDisposable
     {
         const int count = 2_000;
         string dataDir = _root.Combine("data");
-        WriteDirectoryVolumeRecords(dataDir, count);
+        WriteDirectoryVolumeRecords(dataDir, count - 1);
+        // Loading cannot finish before this record is written, which the test does only once it has connected.
+        var (held, heldJson) = VolumeRecordFiles.HeldDirectoryVolume(dataDir, "pvc-gate-held");
         var start = new ProcessStartInfo(DriverProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in (string[])["--endpoint", SocketPath, "--data-dir", dataDir, "--node-id", DriverProcess.NodeId])
             start.ArgumentList.Add(arg);
@@ -210,7 +212,9 @@ public sealed class ServingTests : IDisposable
             }
             var connectedAt = DateTime.UtcNow;
             using var client = new CsiClient(SocketPath);
-            var list = await client.Controller.ListVolumesAsync(new ListVolumesRequest());
+            var call = client.Controller.ListVolumesAsync(new ListVolumesRequest()).ResponseAsync;
+            await File.WriteAllTextAsync(held, heldJson);
+            var list = await call.WaitAsync(Deadline);
 
             Assert.Equal(count, list.Entries.Count);
             // SIGTERM, so that the console logger flushes its lines.

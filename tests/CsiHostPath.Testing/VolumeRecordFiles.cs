@@ -20,4 +20,15 @@ public static class VolumeRecordFiles
         return (System.IO.Path.Combine(volume, "volume.json"),
             $$"""{"volumeId":"{{id}}","name":"{{name}}","capacityBytes":1048576,"parameters":{},"createdAt":"2026-12-01T12:00:00+00:00","backing":"Directory","accessType":"Mount","fsType":"","onDelete":"Delete","projectId":0,"publications":[]}""");
     }
+
+    /// <summary>
+    /// As <see cref="DirectoryVolume"/>, with the record a FIFO that has no writer yet: a driver starting over the data
+    /// dir cannot finish loading its records until the test writes Json into it.
+    /// </summary>
+    public static (string Path, string Json) HeldDirectoryVolume(string dataDir, string name)
+    {
+        var (path, json) = DirectoryVolume(dataDir, name);
+        LoopFileSystem.Run("mkfifo", path);
+        return (path, json);
+    }
 }
